@@ -4,10 +4,10 @@ import (
 	"fmt"
 
 	"github.com/glr-project/glr/graph"
-	G "gorgonia.org/gorgonia"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -76,9 +76,9 @@ type GLR struct {
 
 type glrSite struct {
 	*graph.Site
-	weight, bias int // parameter indices; bias −1 when none
+	weight, bias  int // parameter indices; bias −1 when none
 	rows, in, out int
-	xt, s        *tensor.Dense // scratch: Xᵀ (in × rows) and S (rows × out)
+	xt, s         *tensor.Dense // scratch: Xᵀ (in × rows) and S (rows × out)
 }
 
 // NewGLR returns a GLR estimator on net. It sets the network's copies and
