@@ -71,6 +71,10 @@ func (e *BP) Estimate(x []float64, labels []int, grads []*tensor.Dense) (Stats, 
 	if err := checkGrads(e.net, grads); err != nil {
 		return Stats{}, fmt.Errorf("bp: %w", err)
 	}
+	// Another estimator may share the network: restore this one's copies.
+	if err := e.net.SetCopies(e.opts.Copies, false); err != nil {
+		return Stats{}, fmt.Errorf("bp: %w", err)
+	}
 	if err := e.net.Feed(x, labels); err != nil {
 		return Stats{}, fmt.Errorf("bp: %w", err)
 	}

@@ -141,6 +141,10 @@ func (e *GLR) Estimate(x []float64, labels []int, grads []*tensor.Dense) (Stats,
 	if err := checkGrads(e.net, grads); err != nil {
 		return Stats{}, fmt.Errorf("glr: %w", err)
 	}
+	// Another estimator may share the network: restore this one's copies.
+	if err := e.net.SetCopies(e.opts.Copies, e.opts.Antithetic); err != nil {
+		return Stats{}, fmt.Errorf("glr: %w", err)
+	}
 	if err := e.net.Feed(x, labels); err != nil {
 		return Stats{}, fmt.Errorf("glr: %w", err)
 	}

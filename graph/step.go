@@ -105,7 +105,13 @@ func (op *StepOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	if len(inputs) != 1 {
 		return nil, fmt.Errorf("step: want 1 input, got %d", len(inputs))
 	}
-	return G.Nodes{zeroLike(grad)}, nil
+	// grad ⊙ 0 rather than a bare constant: a constant joins the graph only
+	// through an op, and later SymDiffs need their inputs in the graph.
+	d, err := G.HadamardProd(grad, zeroLike(grad))
+	if err != nil {
+		return nil, fmt.Errorf("step: gradient: %w", err)
+	}
+	return G.Nodes{d}, nil
 }
 
 // zeroLike is a constant zero tensor of n's shape and dtype.
