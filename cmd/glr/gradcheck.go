@@ -1,0 +1,51 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/glr-project/glr/configs"
+	"github.com/glr-project/glr/runner"
+)
+
+func gradcheck(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gradcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	draws := fs.Int("draws", 1000, "GLR estimates (and as many BP-through-noise gradients) to average")
+	batch := fs.Int("batch", 64, "training examples in the checked batch")
+	asJSON := fs.Bool("json", false, `print one JSON object {"layers":[{"name","cosine","relative_error","variance"},...]}`)
+	var sets setFlags
+	fs.Var(&sets, "set", "override a config key, as key=value (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: glr gradcheck CONFIG [-draws N] [-batch B] [-json] [-set key=value]...")
+		fmt.Fprintln(stderr, "\nCompares per layer the mean GLR estimate with the mean gradient of backpropagation")
+		fmt.Fprintln(stderr, "through the noise, at the initial weights, on a seeded batch of training data.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return fmt.Errorf("%w: want one CONFIG file, got %d arguments", errUsage, len(pos))
+	}
+	exp, err := configs.Load(pos[0], sets...)
+	if err != nil {
+		return err
+	}
+	train, _, err := runner.LoadData(exp)
+	if err != nil {
+		return err
+	}
+	report, err := runner.GradCheck(exp, train, runner.GradCheckOptions{Draws: *draws, Batch: *batch})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return report.WriteJSON(stdout)
+	}
+	return report.WriteText(stdout)
+}

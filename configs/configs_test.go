@@ -1,0 +1,1132 @@
+package configs
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// writeFile writes src to a file in a fresh temporary directory and returns
+// its path.
+func writeFile(t *testing.T, src string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "exp.toml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// full is an experiment that sets every key.
+const full = `# A full experiment.
+name = "mnist-lrt"
+seed = 7
+
+[model]
+hidden = [100, 50]
+activation = "threshold"
+bias = "all"
+init = "glorot"
+dtype = "float32"
+
+[noise]
+distribution = "gaussian"
+scale = 0.5
+at_eval = true
+
+[estimator]
+kind = "glr"
+copies = 10
+baseline = "batch-mean"
+antithetic = true
+noise = false
+
+[loss]
+kind = "zero-one"
+
+[data]
+dataset = "fashion-mnist"
+path = "/data/fashion"
+batch_size = 64
+train_limit = 1000
+test_limit = 500
+
+[optimizer]
+kind = "adam"
+learning_rate = 1e-3
+weight_decay = 1e-4
+decay_factor = 0.8
+decay_every = 20
+
+[train]
+epochs = 10
+
+[[arms]]
+name = "glr"
+
+[[arms]]
+name = "bp"
+[arms.estimator]
+kind = "bp"
+antithetic = false
+noise = true
+[arms.loss]
+kind = "cross-entropy"
+[arms.noise]
+scale = 2
+[arms.optimizer]
+learning_rate = 0.1
+decay_every = 0
+`
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		sets []string
+		want string // with FILE for the file's path
+	}{
+		{
+			name: "malformed TOML",
+			src:  "name = \"x\"\n[model]\nhidden = [50\nactivation = \"relu\"\n",
+			want: `FILE:4: model.hidden: invalid TOML: expected a comma (',') or array terminator (']'), but got 'a'`,
+		},
+		{
+			name: "malformed TOML after a byte-order mark",
+			src:  "\xef\xbb\xbfname = \"x\"\n[model]\nhidden = [50\nactivation = \"relu\"\n",
+			want: `FILE:4: model.hidden: invalid TOML: expected a comma (',') or array terminator (']'), but got 'a'`,
+		},
+		{
+			name: "truncated TOML",
+			src:  "name = \"x\"\n[model]\nhidden = [50\n",
+			want: `FILE:3: model.hidden: invalid TOML: expected a comma (',') or array terminator (']'), but got end of file`,
+		},
+		{
+			name: "malformed header",
+			src:  "name = \"x\"\n[model\nhidden = [50]\n",
+			want: `FILE:2: invalid TOML: expected '.' or ']' to end table name, but got '\n' instead`,
+		},
+		{
+			name: "duplicate key",
+			src:  "name = \"x\"\nname = \"y\"\n",
+			want: `FILE:2: name: invalid TOML: Key 'name' has already been defined.`,
+		},
+		{
+			name: "unknown top-level key",
+			src:  "name = \"x\"\nsead = 2\n",
+			want: `FILE:2: sead: unknown key (did you mean "seed"?)`,
+		},
+		{
+			name: "unknown table",
+			src:  "name = \"x\"\n[modle]\nhidden = [1]\n",
+			want: `FILE:2: modle: unknown key (did you mean "model"?)`,
+		},
+		{
+			name: "unknown nested key",
+			src:  "name = \"x\"\n[model]\nactivaton = \"relu\"\n",
+			want: `FILE:3: model.activaton: unknown key (did you mean "activation"?)`,
+		},
+		{
+			name: "key in the wrong case",
+			src:  "name = \"x\"\n[model]\nHidden = [1]\n",
+			want: `FILE:3: model.Hidden: unknown key (did you mean "hidden"?)`,
+		},
+		{
+			name: "unknown arm key",
+			src:  "name = \"x\"\n[[arms]]\nname = \"a\"\n[arms.estimator]\ncopy = 2\n",
+			want: `FILE:5: arms[0].estimator.copy: unknown key (did you mean "copies"?)`,
+		},
+		{
+			name: "arm overrides a table it may not",
+			src:  "name = \"x\"\n[[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\n[arms.model]\nhidden = [10]\n",
+			want: `FILE:6: arms[1].model: cannot be set per arm (an arm may override only estimator, loss, noise and optimizer keys)`,
+		},
+		{
+			name: "every unknown key",
+			src:  "name = \"x\"\nfoo = 1\n[model]\nbar = 2\n[[arms]]\nname = \"a\"\n\"odd key\" = 3\n",
+			want: "FILE:2: foo: unknown key\n" +
+				"FILE:4: model.bar: unknown key\n" +
+				`FILE:7: arms[0]."odd key": unknown key`,
+		},
+		{
+			name: "wrong type",
+			src:  "name = \"x\"\n[model]\nhidden = \"50\"\n",
+			want: `FILE:3: model.hidden: want array of integers, got string "50"`,
+		},
+		{
+			name: "wrong element type",
+			src:  "name = \"x\"\n[model]\nhidden = [50, 2.5]\n",
+			want: `FILE:3: model.hidden: want array of integers, got float 2.5 at index 1`,
+		},
+		{
+			name: "float for integer",
+			src:  "name = \"x\"\n[train]\nepochs = 1.5\n",
+			want: `FILE:3: train.epochs: want integer, got float 1.5`,
+		},
+		{
+			name: "string for bool",
+			src:  "name = \"x\"\n[noise]\nat_eval = \"yes\"\n",
+			want: `FILE:3: noise.at_eval: want boolean, got string "yes"`,
+		},
+		{
+			name: "value for table",
+			src:  "name = \"x\"\nmodel = 5\n",
+			want: `FILE:2: model: want table, got integer 5`,
+		},
+		{
+			name: "table for array of tables",
+			src:  "name = \"x\"\n[arms]\nname = \"a\"\n",
+			want: `FILE:2: arms: want array of tables ([[arms]]), got table`,
+		},
+		{
+			name: "wrong type in an inline table",
+			src:  "name = \"x\"\nnoise = { distribution = \"gaussian\",\n  scale = \"big\" }\n",
+			want: `FILE:3: noise.scale: want float, got string "big"`,
+		},
+		{
+			name: "non-table in an inline array of arms",
+			src:  "name = \"x\"\narms = [{ name = \"a\" }, 5]\n",
+			want: `FILE:2: arms[1]: want table, got integer 5`,
+		},
+		{
+			name: "datetime for integer",
+			src:  "name = \"x\"\nseed = 1979-05-27\n",
+			want: `FILE:2: seed: want integer, got datetime`,
+		},
+		{
+			name: "integer too large for a float",
+			src:  "name = \"x\"\n[noise]\nscale = 9007199254740993\n",
+			want: `FILE:3: noise.scale: integer 9007199254740993 is too large to be exact as a float; write it as a float`,
+		},
+		{
+			name: "negative seed",
+			src:  "name = \"x\"\nseed = -1\n",
+			want: `FILE:2: seed: must be >= 0, got -1`,
+		},
+		{
+			name: "missing name",
+			src:  "seed = 2\n",
+			want: `FILE: name: required, must be a non-empty string`,
+		},
+		{
+			name: "empty name",
+			src:  "name = \"  \"\n",
+			want: `FILE:1: name: required, must be a non-empty string`,
+		},
+		{
+			name: "bad activation",
+			src:  "name = \"x\"\n[model]\nactivation = \"sigmod\"\n",
+			want: `FILE:3: model.activation: unknown activation "sigmod" (want sigmoid | threshold | relu | tanh)`,
+		},
+		{
+			name: "bad bias",
+			src:  "name = \"x\"\n[model]\nbias = \"hidden\"\n",
+			want: `FILE:3: model.bias: unknown bias "hidden" (want input | all | none)`,
+		},
+		{
+			name: "bad init",
+			src:  "name = \"x\"\n[model]\ninit = \"he\"\n",
+			want: `FILE:3: model.init: unknown init "he" (want scaled-normal | glorot)`,
+		},
+		{
+			name: "bad dtype",
+			src:  "name = \"x\"\n[model]\ndtype = \"float16\"\n",
+			want: `FILE:3: model.dtype: unknown dtype "float16" (want float64 | float32)`,
+		},
+		{
+			name: "bad distribution",
+			src:  "name = \"x\"\n[noise]\ndistribution = \"cauchy\"\n",
+			want: `FILE:3: noise.distribution: unknown distribution "cauchy" (want gaussian | laplace)`,
+		},
+		{
+			name: "bad estimator",
+			src:  "name = \"x\"\n[estimator]\nkind = \"spsa\"\n",
+			want: `FILE:3: estimator.kind: unknown estimator "spsa" (want glr | bp)`,
+		},
+		{
+			name: "bad baseline",
+			src:  "name = \"x\"\n[estimator]\nbaseline = \"mean\"\n",
+			want: `FILE:3: estimator.baseline: unknown baseline "mean" (want none | batch-mean | leave-one-out | clean)`,
+		},
+		{
+			name: "bad loss",
+			src:  "name = \"x\"\n[loss]\nkind = \"hinge\"\n",
+			want: `FILE:3: loss.kind: unknown loss "hinge" (want cross-entropy | zero-one | squared)`,
+		},
+		{
+			name: "bad dataset",
+			src:  "name = \"x\"\n[data]\ndataset = \"cifar10\"\n",
+			want: `FILE:3: data.dataset: unknown dataset "cifar10" (want mnist | fashion-mnist | tiny-imagenet)`,
+		},
+		{
+			name: "bad optimizer",
+			src:  "name = \"x\"\n[optimizer]\nkind = \"rmsprop\"\n",
+			want: `FILE:3: optimizer.kind: unknown optimizer "rmsprop" (want sgd | momentum | adagrad | adam)`,
+		},
+		{
+			name: "zero scale",
+			src:  "name = \"x\"\n[noise]\nscale = 0.0\n",
+			want: `FILE:3: noise.scale: must be > 0 and finite, got 0`,
+		},
+		{
+			name: "negative scale",
+			src:  "name = \"x\"\n[noise]\nscale = -1\n",
+			want: `FILE:3: noise.scale: must be > 0 and finite, got -1`,
+		},
+		{
+			name: "NaN scale",
+			src:  "name = \"x\"\n[noise]\nscale = nan\n",
+			want: `FILE:3: noise.scale: must be > 0 and finite, got nan`,
+		},
+		{
+			name: "infinite learning rate",
+			src:  "name = \"x\"\n[optimizer]\nlearning_rate = inf\n",
+			want: `FILE:3: optimizer.learning_rate: must be > 0 and finite, got inf`,
+		},
+		{
+			name: "zero learning rate",
+			src:  "name = \"x\"\n[optimizer]\nlearning_rate = 0\n",
+			want: `FILE:3: optimizer.learning_rate: must be > 0 and finite, got 0`,
+		},
+		{
+			name: "negative weight decay",
+			src:  "name = \"x\"\n[optimizer]\nweight_decay = -1e-4\n",
+			want: `FILE:3: optimizer.weight_decay: must be >= 0 and finite, got -0.0001`,
+		},
+		{
+			name: "decay factor above one",
+			src:  "name = \"x\"\n[optimizer]\ndecay_factor = 1.5\n",
+			want: `FILE:3: optimizer.decay_factor: must be in (0, 1], got 1.5`,
+		},
+		{
+			name: "negative decay_every",
+			src:  "name = \"x\"\n[optimizer]\ndecay_every = -1\n",
+			want: `FILE:3: optimizer.decay_every: must be >= 0, got -1`,
+		},
+		{
+			name: "zero copies",
+			src:  "name = \"x\"\n[estimator]\ncopies = 0\n",
+			want: `FILE:3: estimator.copies: must be >= 1, got 0`,
+		},
+		{
+			name: "odd copies with antithetic",
+			src:  "name = \"x\"\n[estimator]\ncopies = 3\nantithetic = true\n",
+			want: `FILE:3: estimator.copies: antithetic sampling pairs copies, so estimator.copies must be even, got 3`,
+		},
+		{
+			name: "antithetic with default copies",
+			src:  "name = \"x\"\n[estimator]\nantithetic = true\n",
+			want: `FILE: estimator.copies: antithetic sampling pairs copies, so estimator.copies must be even, got 1`,
+		},
+		{
+			name: "bp with zero-one",
+			src:  "name = \"x\"\n[estimator]\nkind = \"bp\"\n[loss]\nkind = \"zero-one\"\n",
+			want: `FILE:5: loss.kind: backpropagation (estimator.kind = "bp") cannot differentiate the zero-one loss; use estimator.kind = "glr"`,
+		},
+		{
+			name: "bp with zero-one in an arm",
+			src: "name = \"x\"\n[loss]\nkind = \"zero-one\"\n" +
+				"[[arms]]\nname = \"glr\"\n[[arms]]\nname = \"bp\"\n[arms.estimator]\nkind = \"bp\"\n",
+			want: `FILE:9: arms[1].estimator.kind: backpropagation (estimator.kind = "bp") cannot differentiate the zero-one loss; use estimator.kind = "glr"`,
+		},
+		{
+			name: "zero-one loss in a bp arm",
+			src: "name = \"x\"\n[estimator]\nkind = \"bp\"\n" +
+				"[[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\nloss.kind = \"zero-one\"\n",
+			want: `FILE:8: arms[1].loss.kind: backpropagation (estimator.kind = "bp") cannot differentiate the zero-one loss; use estimator.kind = "glr"`,
+		},
+		{
+			name: "bp with antithetic",
+			src:  "name = \"x\"\n[estimator]\nkind = \"bp\"\ncopies = 2\nnoise = true\nantithetic = true\n",
+			want: `FILE:6: estimator.antithetic: antithetic sampling is a glr option; set estimator.antithetic = false with estimator.kind = "bp"`,
+		},
+		{
+			name: "bp copies without noise in an arm",
+			src: "name = \"x\"\n[estimator]\ncopies = 10\n" +
+				"[[arms]]\nname = \"glr\"\n[[arms]]\nname = \"bp\"\nestimator.kind = \"bp\"\n",
+			want: `FILE:8: arms[1].estimator.kind: backpropagation without noise (estimator.noise = false) computes the same gradient for each of the 10 copies; set estimator.copies = 1 or estimator.noise = true`,
+		},
+		{
+			name: "bad arm override",
+			src:  "name = \"x\"\n[[arms]]\nname = \"a\"\nnoise = { scale = -2.0 }\n",
+			want: `FILE:4: arms[0].noise.scale: must be > 0 and finite, got -2`,
+		},
+		{
+			name: "odd copies in an arm",
+			src:  "name = \"x\"\n[estimator]\nantithetic = true\ncopies = 2\n[[arms]]\nname = \"a\"\n[arms.estimator]\ncopies = 5\n",
+			want: `FILE:8: arms[0].estimator.copies: antithetic sampling pairs copies, so estimator.copies must be even, got 5`,
+		},
+		{
+			name: "zero batch size",
+			src:  "name = \"x\"\n[data]\nbatch_size = 0\n",
+			want: `FILE:3: data.batch_size: must be >= 1, got 0`,
+		},
+		{
+			name: "negative train limit",
+			src:  "name = \"x\"\n[data]\ntrain_limit = -5\n",
+			want: `FILE:3: data.train_limit: must be >= 0, got -5`,
+		},
+		{
+			name: "negative test limit",
+			src:  "name = \"x\"\n[data]\ntest_limit = -5\n",
+			want: `FILE:3: data.test_limit: must be >= 0, got -5`,
+		},
+		{
+			name: "zero epochs",
+			src:  "name = \"x\"\n[train]\nepochs = 0\n",
+			want: `FILE:3: train.epochs: must be >= 1, got 0`,
+		},
+		{
+			name: "hidden width zero",
+			src:  "name = \"x\"\n[model]\nhidden = [\n  100,\n  0,\n]\n",
+			want: `FILE:3: model.hidden[1]: width must be >= 1, got 0`,
+		},
+		{
+			name: "dataset path missing",
+			src:  "name = \"x\"\n[data]\ndataset = \"tiny-imagenet\"\n",
+			want: `FILE: data.path: required for dataset "tiny-imagenet" (only mnist is embedded)`,
+		},
+		{
+			name: "dataset path empty",
+			src:  "name = \"x\"\n[data]\ndataset = \"fashion-mnist\"\npath = \"\"\n",
+			want: `FILE:4: data.path: required for dataset "fashion-mnist" (only mnist is embedded)`,
+		},
+		{
+			name: "duplicate arm names",
+			src:  "name = \"x\"\n[[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\n[[arms]]\nname = \"a\"\n",
+			want: `FILE:7: arms[2].name: duplicate arm name "a" (also arms[0])`,
+		},
+		{
+			name: "missing arm name",
+			src:  "name = \"x\"\n[[arms]]\nname = \"a\"\n[[arms]]\n[arms.loss]\nkind = \"squared\"\n",
+			want: `FILE: arms[1].name: required, must be a non-empty string`,
+		},
+		{
+			name: "several problems",
+			src:  "name = \"x\"\n[noise]\nscale = -1\n[data]\nbatch_size = 0\n",
+			want: "FILE:3: noise.scale: must be > 0 and finite, got -1\n" +
+				"FILE:5: data.batch_size: must be >= 1, got 0",
+		},
+		{
+			name: "bad -set key",
+			src:  "name = \"x\"\n",
+			sets: []string{"model.hiden=[10]"},
+			want: `-set model.hiden: unknown key (did you mean "hidden"?)`,
+		},
+		{
+			name: "bad -set value",
+			src:  "name = \"x\"\n",
+			sets: []string{"estimator.copies=ten"},
+			want: `-set estimator.copies: want integer, got "ten"`,
+		},
+		{
+			name: "-set value of the wrong type",
+			src:  "name = \"x\"\n",
+			sets: []string{"model.hidden=100"},
+			want: `-set model.hidden: want array of integers, got integer 100`,
+		},
+		{
+			name: "-set without a value",
+			src:  "name = \"x\"\n",
+			sets: []string{"noise.scale"},
+			want: `-set noise.scale: want KEY=VALUE`,
+		},
+		{
+			name: "-set without a key",
+			src:  "name = \"x\"\n",
+			sets: []string{"=3"},
+			want: `-set: missing key in "=3" (want KEY=VALUE)`,
+		},
+		{
+			name: "malformed -set key",
+			src:  "name = \"x\"\n[[arms]]\nname = \"a\"\n",
+			sets: []string{"arms[x].name=b"},
+			want: `-set arms[x].name: malformed key (want dotted.key or arms[N].dotted.key)`,
+		},
+		{
+			name: "-set below a value",
+			src:  "name = \"x\"\n",
+			sets: []string{"seed.low=1"},
+			want: `-set seed.low: seed is not a table`,
+		},
+		{
+			name: "-set of invalid UTF-8",
+			src:  "name = \"x\"\n",
+			sets: []string{"name=\xff"},
+			want: `-set name: value is not valid UTF-8`,
+		},
+		{
+			name: "-set of a table",
+			src:  "name = \"x\"\n",
+			sets: []string{"model=3"},
+			want: `-set model: is a table; set one of its keys`,
+		},
+		{
+			name: "-set of an arm without its index",
+			src:  "name = \"x\"\n[[arms]]\nname = \"a\"\n",
+			sets: []string{"arms.loss.kind=squared"},
+			want: `-set arms.loss.kind: select one entry, as in arms[0].loss.kind`,
+		},
+		{
+			name: "-set of a missing arm",
+			src:  "name = \"x\"\n[[arms]]\nname = \"a\"\n",
+			sets: []string{"arms[1].loss.kind=squared"},
+			want: `-set arms[1].loss.kind: no [[arms]] entry 1 (the experiment has 1; indices count from 0)`,
+		},
+		{
+			name: "-set of a key arms cannot override",
+			src:  "name = \"x\"\n[[arms]]\nname = \"a\"\n",
+			sets: []string{"arms[0].model.hidden=[3]"},
+			want: `-set arms[0].model.hidden: cannot be set per arm (an arm may override only estimator, loss, noise and optimizer keys)`,
+		},
+		{
+			name: "-set of an element",
+			src:  "name = \"x\"\n",
+			sets: []string{"model.hidden[0]=3"},
+			want: `-set model.hidden[0]: cannot index model.hidden; set the whole value`,
+		},
+		{
+			name: "-set of a negative seed",
+			src:  "name = \"x\"\n",
+			sets: []string{"seed=-3"},
+			want: `-set seed: must be >= 0, got -3`,
+		},
+		{
+			name: "-set of an impossible value",
+			src:  "name = \"x\"\n[noise]\nscale = 1.0\n",
+			sets: []string{"noise.scale=-0.5"},
+			want: `-set noise.scale: must be > 0 and finite, got -0.5`,
+		},
+		{
+			name: "-set of an impossible combination",
+			src:  "name = \"x\"\n[loss]\nkind = \"zero-one\"\n[[arms]]\nname = \"a\"\n",
+			sets: []string{"arms[0].estimator.kind=bp"},
+			want: `-set arms[0].estimator.kind: backpropagation (estimator.kind = "bp") cannot differentiate the zero-one loss; use estimator.kind = "glr"`,
+		},
+		{
+			name: "every bad -set",
+			src:  "name = \"x\"\n",
+			sets: []string{"a=1", "noise.scale=0.5", "b=2"},
+			want: "-set a: unknown key\n-set b: unknown key",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, tt.src)
+			e, err := Load(path, tt.sets...)
+			if err == nil {
+				t.Fatalf("Load succeeded with %+v, want error %q", e, tt.want)
+			}
+			if e != nil {
+				t.Errorf("Load returned an experiment with its error")
+			}
+			if got := strings.ReplaceAll(err.Error(), path, "FILE"); got != tt.want {
+				t.Errorf("Load error:\n got %s\nwant %s", got, tt.want)
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Errorf("Load error %T is not an *Error", err)
+			}
+		})
+	}
+}
+
+// TestShippedConfigs loads every experiment file kept next to the package.
+func TestShippedConfigs(t *testing.T) {
+	paths, err := filepath.Glob("*.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) == 0 {
+		t.Skip("no experiment files in the package directory")
+	}
+	for _, path := range paths {
+		if _, err := Load(path); err != nil {
+			t.Errorf("Load(%q): %v", path, err)
+		}
+	}
+}
+
+// TestDocExample parses the full example of docs/config.md, with the
+// overrides the page applies to it.
+func TestDocExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "config.md"))
+	if err != nil {
+		t.Skip(err)
+	}
+	_, example, ok := strings.Cut(string(doc), "## A full example")
+	if !ok {
+		t.Fatal(`docs/config.md has no "## A full example"`)
+	}
+	_, example, _ = strings.Cut(example, "```toml\n")
+	example, _, _ = strings.Cut(example, "```")
+	if _, err := Parse("config.md", []byte(example)); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Parse("config.md", []byte(example), "arms[2].estimator.copies=1", "arms[2].estimator.noise=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arms := e.Resolved()
+	if len(arms) != 3 {
+		t.Fatalf("the example has %d arms, want 3", len(arms))
+	}
+	bp := arms[2]
+	if bp.Name != "bp" || bp.Estimator.Kind != "bp" || bp.Estimator.Copies != 1 || bp.Estimator.Noise {
+		t.Errorf("bp arm = %+v", bp.Estimator)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing.toml")
+	_, err := Load(path)
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Load(%q) = %v, want an error wrapping os.ErrNotExist", path, err)
+	}
+	if !strings.Contains(err.Error(), path) {
+		t.Errorf("Load error %q does not name the file", err)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	e, err := Parse("min.toml", []byte(`name = "min"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.Name = "min"
+	want.Source = "min.toml"
+	if !reflect.DeepEqual(*e, want) {
+		t.Errorf("Parse of a bare name:\n got %+v\nwant %+v", *e, want)
+	}
+	d := Default()
+	checks := []struct {
+		key       string
+		got, want any
+	}{
+		{"seed", d.Seed, uint64(1)},
+		{"model.hidden", d.Model.Hidden, []int{50}},
+		{"model.activation", d.Model.Activation, "sigmoid"},
+		{"model.bias", d.Model.Bias, "input"},
+		{"model.init", d.Model.Init, "scaled-normal"},
+		{"model.dtype", d.Model.Dtype, "float64"},
+		{"noise.distribution", d.Noise.Distribution, "laplace"},
+		{"noise.scale", d.Noise.Scale, 1.0},
+		{"noise.at_eval", d.Noise.AtEval, false},
+		{"estimator.kind", d.Estimator.Kind, "glr"},
+		{"estimator.copies", d.Estimator.Copies, 1},
+		{"estimator.baseline", d.Estimator.Baseline, "none"},
+		{"estimator.antithetic", d.Estimator.Antithetic, false},
+		{"estimator.noise", d.Estimator.Noise, false},
+		{"loss.kind", d.Loss.Kind, "cross-entropy"},
+		{"data.dataset", d.Data.Dataset, "mnist"},
+		{"data.path", d.Data.Path, ""},
+		{"data.batch_size", d.Data.BatchSize, 32},
+		{"data.train_limit", d.Data.TrainLimit, 0},
+		{"data.test_limit", d.Data.TestLimit, 0},
+		{"optimizer.kind", d.Optimizer.Kind, "sgd"},
+		{"optimizer.learning_rate", d.Optimizer.LearningRate, 0.01},
+		{"optimizer.weight_decay", d.Optimizer.WeightDecay, 0.0},
+		{"optimizer.decay_factor", d.Optimizer.DecayFactor, 1.0},
+		{"optimizer.decay_every", d.Optimizer.DecayEvery, 0},
+		{"train.epochs", d.Train.Epochs, 1},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("default %s = %v, want %v", c.key, c.got, c.want)
+		}
+	}
+	if d.Name != "" || d.Arms != nil {
+		t.Errorf("Default() has name %q and arms %v, want none", d.Name, d.Arms)
+	}
+	// Each call returns fresh memory.
+	d.Model.Hidden[0] = 3
+	if Default().Model.Hidden[0] != 50 {
+		t.Error("Default shares its hidden widths between calls")
+	}
+}
+
+func TestParseFull(t *testing.T) {
+	e, err := Parse("full.toml", []byte(full))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, f, n, b, no := "bp", 2.0, 0, true, false
+	ce := "cross-entropy"
+	lr := 0.1
+	want := Experiment{
+		Name: "mnist-lrt",
+		Seed: 7,
+		Model: Model{Hidden: []int{100, 50}, Activation: "threshold", Bias: "all",
+			Init: "glorot", Dtype: "float32"},
+		Noise:     Noise{Distribution: "gaussian", Scale: 0.5, AtEval: true},
+		Estimator: Estimator{Kind: "glr", Copies: 10, Baseline: "batch-mean", Antithetic: true},
+		Loss:      Loss{Kind: "zero-one"},
+		Data: Data{Dataset: "fashion-mnist", Path: "/data/fashion", BatchSize: 64,
+			TrainLimit: 1000, TestLimit: 500},
+		Optimizer: Optimizer{Kind: "adam", LearningRate: 1e-3, WeightDecay: 1e-4,
+			DecayFactor: 0.8, DecayEvery: 20},
+		Train: Train{Epochs: 10},
+		Arms: []Arm{
+			{Name: "glr"},
+			{
+				Name:      "bp",
+				Estimator: EstimatorOverride{Kind: &s, Antithetic: &no, Noise: &b},
+				Loss:      LossOverride{Kind: &ce},
+				Noise:     NoiseOverride{Scale: &f},
+				Optimizer: OptimizerOverride{LearningRate: &lr, DecayEvery: &n},
+			},
+		},
+		Source: "full.toml",
+	}
+	if !reflect.DeepEqual(*e, want) {
+		t.Errorf("Parse(full):\n got %+v\nwant %+v", *e, want)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	const src = "name = \"x\"\n[noise]\nscale = 1.0\n[[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\n"
+	tests := []struct {
+		set  string
+		get  func(*Experiment) any
+		want any
+	}{
+		{"model.hidden=[100,50]", func(e *Experiment) any { return e.Model.Hidden }, []int{100, 50}},
+		{"model.hidden = []", func(e *Experiment) any { return e.Model.Hidden }, []int{}},
+		{"noise.scale=0.5", func(e *Experiment) any { return e.Noise.Scale }, 0.5},
+		{"noise.scale=2", func(e *Experiment) any { return e.Noise.Scale }, 2.0},
+		{"estimator.kind=\"bp\"", func(e *Experiment) any { return e.Estimator.Kind }, "bp"},
+		{"estimator.kind=bp", func(e *Experiment) any { return e.Estimator.Kind }, "bp"},
+		{"estimator.noise=true", func(e *Experiment) any { return e.Estimator.Noise }, true},
+		{"seed=42", func(e *Experiment) any { return e.Seed }, uint64(42)},
+		{"name=2024", func(e *Experiment) any { return e.Name }, "2024"},
+		{"data.path=/tmp/my data", func(e *Experiment) any { return e.Data.Path }, "/tmp/my data"},
+		{"data.path='C:\\data'", func(e *Experiment) any { return e.Data.Path }, `C:\data`},
+		{"data.path=a=b", func(e *Experiment) any { return e.Data.Path }, "a=b"},
+		{"arms[1].loss.kind=squared", func(e *Experiment) any { return *e.Arms[1].Loss.Kind }, "squared"},
+		{"arms[0].noise.scale=3", func(e *Experiment) any { return *e.Arms[0].Noise.Scale }, 3.0},
+		{"arms[1].name=c", func(e *Experiment) any { return e.Arms[1].Name }, "c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.set, func(t *testing.T) {
+			e, err := Parse("x.toml", []byte(src), tt.set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tt.get(e); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("after -set %s: got %#v, want %#v", tt.set, got, tt.want)
+			}
+		})
+	}
+
+	// Later overrides win.
+	e, err := Parse("x.toml", []byte(src), "noise.scale=2", "noise.scale=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Noise.Scale != 3 {
+		t.Errorf("after two overrides noise.scale = %v, want 3", e.Noise.Scale)
+	}
+}
+
+func TestResolved(t *testing.T) {
+	const src = `name = "cmp"
+[model]
+hidden = [20]
+[estimator]
+copies = 4
+[[arms]]
+name = "glr"
+[[arms]]
+name = "bp"
+[arms.estimator]
+kind = "bp"
+noise = true
+[arms.noise]
+scale = 0.25
+[arms.optimizer]
+kind = "adam"
+`
+	e, err := Parse("cmp.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arms := e.Resolved()
+	if len(arms) != 2 {
+		t.Fatalf("Resolved gave %d arms, want 2", len(arms))
+	}
+	want := []struct {
+		name, kind, opt string
+		copies          int
+		scale           float64
+	}{
+		{"glr", "glr", "sgd", 4, 1},
+		{"bp", "bp", "adam", 4, 0.25},
+	}
+	for i, w := range want {
+		a := arms[i]
+		if a.Name != w.name || a.Estimator.Kind != w.kind || a.Optimizer.Kind != w.opt ||
+			a.Estimator.Copies != w.copies || a.Noise.Scale != w.scale {
+			t.Errorf("arm %d = %s %s %s %d %v, want %+v", i, a.Name, a.Estimator.Kind,
+				a.Optimizer.Kind, a.Estimator.Copies, a.Noise.Scale, w)
+		}
+		if a.Experiment.Name != "cmp" || a.Arms != nil || a.Source != "cmp.toml" {
+			t.Errorf("arm %d: experiment name %q, arms %v, source %q", i, a.Experiment.Name, a.Arms, a.Source)
+		}
+		if err := a.Validate(); err != nil {
+			t.Errorf("arm %d does not validate: %v", i, err)
+		}
+	}
+
+	// The arms share no memory with each other or the experiment.
+	arms[0].Model.Hidden[0] = 99
+	if arms[1].Model.Hidden[0] != 20 || e.Model.Hidden[0] != 20 {
+		t.Error("resolved arms share hidden widths")
+	}
+	if e.Estimator.Kind != "glr" || e.Noise.Scale != 1 {
+		t.Error("Resolved changed the experiment")
+	}
+
+	// Without arms, one arm named after the experiment.
+	one, err := Parse("one.toml", []byte(`name = "solo"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := one.Resolved()
+	if len(got) != 1 || got[0].Name != "solo" || !reflect.DeepEqual(got[0].Experiment, *one) {
+		t.Errorf("Resolved without arms = %+v, want one arm equal to the experiment", got)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	srcs := map[string]string{
+		"full":    full,
+		"minimal": `name = "m"`,
+		"odd": `name = "quote \" back\\slash tab\t newline\n é \b\f\r\u0001\u007f"
+seed = 9223372036854775807
+[model]
+hidden = []
+[noise]
+scale = 1e-300
+[optimizer]
+learning_rate = 0.1
+weight_decay = 1e22
+[[arms]]
+name = "a"
+[[arms]]
+name = "b"
+[arms.optimizer]
+decay_factor = 0.3333333333333333
+`,
+	}
+	for name, src := range srcs {
+		t.Run(name, func(t *testing.T) {
+			e, err := Parse("rt.toml", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := e.Encode(&b); err != nil {
+				t.Fatal(err)
+			}
+			again, err := Parse("rt.toml", b.Bytes())
+			if err != nil {
+				t.Fatalf("Parse of the encoding: %v\n%s", err, b.String())
+			}
+			if !reflect.DeepEqual(e, again) {
+				t.Errorf("round trip changed the experiment:\n got %+v\nwant %+v\nencoding:\n%s", again, e, b.String())
+			}
+			if e.Hash() != again.Hash() {
+				t.Errorf("round trip changed the hash")
+			}
+			var b2 bytes.Buffer
+			if err := again.Encode(&b2); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != b2.String() {
+				t.Errorf("encoding is not stable:\n%s\nthen\n%s", b.String(), b2.String())
+			}
+		})
+	}
+}
+
+// TestEncode pins the canonical encoding: a change to it changes the hash
+// of every recorded run.
+func TestEncode(t *testing.T) {
+	e := Default()
+	e.Name = "pin"
+	kind := "bp"
+	e.Arms = []Arm{{Name: "a"}, {Name: "b", Estimator: EstimatorOverride{Kind: &kind}}}
+	const want = `name = "pin"
+seed = 1
+
+[model]
+hidden = [50]
+activation = "sigmoid"
+bias = "input"
+init = "scaled-normal"
+dtype = "float64"
+
+[noise]
+distribution = "laplace"
+scale = 1.0
+at_eval = false
+
+[estimator]
+kind = "glr"
+copies = 1
+baseline = "none"
+antithetic = false
+noise = false
+
+[loss]
+kind = "cross-entropy"
+
+[data]
+dataset = "mnist"
+path = ""
+batch_size = 32
+train_limit = 0
+test_limit = 0
+
+[optimizer]
+kind = "sgd"
+learning_rate = 0.01
+weight_decay = 0.0
+decay_factor = 1.0
+decay_every = 0
+
+[train]
+epochs = 1
+
+[[arms]]
+name = "a"
+
+[[arms]]
+name = "b"
+
+[arms.estimator]
+kind = "bp"
+`
+	var b bytes.Buffer
+	if err := e.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != want {
+		t.Errorf("Encode:\n%s\nwant\n%s", b.String(), want)
+	}
+	sum := sha256.Sum256([]byte(want))
+	if got := e.Hash(); got != hex.EncodeToString(sum[:]) {
+		t.Errorf("Hash = %s, want the SHA-256 of the encoding", got)
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestEncodeWriteError(t *testing.T) {
+	e := Default()
+	e.Name = "x"
+	err := e.Encode(failWriter{})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("Encode to a failing writer = %v, want the write error", err)
+	}
+}
+
+func TestHash(t *testing.T) {
+	parse := func(src string, sets ...string) string {
+		t.Helper()
+		e, err := Parse("h.toml", []byte(src), sets...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.Hash()
+	}
+	base := parse(`name = "h"`)
+	if len(base) != 64 {
+		t.Errorf("Hash = %q, want 64 hex digits", base)
+	}
+	same := []string{
+		"name = \"h\"\n# a comment\n[model]\nhidden = [50]\n",
+		"name = 'h'\nseed = 1\n[noise]\nscale = 1\n[data]\nbatch_size = 32\n",
+	}
+	for _, src := range same {
+		if got := parse(src); got != base {
+			t.Errorf("Hash of %q differs from that of the same experiment written otherwise", src)
+		}
+	}
+	if got := parse(`name = "h"`, "noise.scale=0.9"); got == base {
+		t.Error("Hash did not change with a value")
+	}
+	if got := parse(`name = "h2"`); got == base {
+		t.Error("Hash did not change with the name")
+	}
+	e := Default()
+	e.Name = "h"
+	e.Source = "elsewhere.toml"
+	if e.Hash() != base {
+		t.Error("Hash depends on Source")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	e := Default()
+	if err := e.Validate(); err == nil || err.Error() != "name: required, must be a non-empty string" {
+		t.Errorf("Validate of Default() = %v", err)
+	}
+	e.Name = "v"
+	if err := e.Validate(); err != nil {
+		t.Errorf("Validate of a named Default() = %v", err)
+	}
+	e.Source = "v.toml"
+	e.Noise.Scale = math.NaN()
+	e.Seed = math.MaxUint64
+	want := "v.toml: seed: must be at most 9223372036854775807, got 18446744073709551615\n" +
+		"v.toml: noise.scale: must be > 0 and finite, got nan"
+	if err := e.Validate(); err == nil || err.Error() != want {
+		t.Errorf("Validate = %v, want %s", err, want)
+	}
+}
+
+func TestErrorString(t *testing.T) {
+	tests := []struct {
+		err  Error
+		want string
+	}{
+		{Error{File: "a.toml", Line: 3, Key: "model.bias", Msg: "bad"}, "a.toml:3: model.bias: bad"},
+		{Error{File: "a.toml", Key: "data.path", Msg: "bad"}, "a.toml: data.path: bad"},
+		{Error{File: "a.toml", Line: 2, Msg: "bad"}, "a.toml:2: bad"},
+		{Error{File: "a.toml", Line: 2, Key: "seed", Set: true, Msg: "bad"}, "-set seed: bad"},
+		{Error{Set: true, Msg: "bad"}, "-set: bad"},
+		{Error{Key: "name", Msg: "bad"}, "name: bad"},
+		{Error{Line: 4, Key: "name", Msg: "bad"}, "line 4: name: bad"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("%+v.Error() = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestErrorsAs(t *testing.T) {
+	_, err := Parse("e.toml", []byte("name = \"x\"\n[noise]\nscale = -1\n[train]\nepochs = 0\n"))
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %v holds no *Error", err)
+	}
+	want := Error{File: "e.toml", Line: 3, Key: "noise.scale", Msg: "must be > 0 and finite, got -1"}
+	if *ce != want {
+		t.Errorf("first *Error = %+v, want %+v", *ce, want)
+	}
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok || len(joined.Unwrap()) != 2 {
+		t.Errorf("error %v does not hold both problems", err)
+	}
+}
+
+func TestLineIndex(t *testing.T) {
+	const src = "\xef\xbb\xbf" + `# comment = 1
+name = "x" # trailing = comment
+text = """
+fake = 1
+"""
+lit = '''a = ''b'''''
+[ model ]
+hidden = [
+  1, # fake = 2
+  2,
+]
+"quoted key" = 1
+'lit.key'.sub = 2
+a.b . c = 3
+[[arms]]
+name = "a"
+[[ arms ]]
+name = "b"
+[arms.loss]
+kind = "x"
+[[arms]]
+noise = { scale = 1, nested = { deep = "}" } }
+list = [ { x = 1 }, { x = 2,
+  y = 3 } ]
+[ "odd table" . t ]
+k = 1
+`
+	idx := indexLines([]byte(src))
+	tests := []struct {
+		key  string
+		line int
+	}{
+		{"name", 2},
+		{"text", 3},
+		{"fake", 0},
+		{"lit", 6},
+		{"model", 7},
+		{"model.hidden", 8},
+		{`model."quoted key"`, 12},
+		{`model."lit.key".sub`, 13},
+		{"model.a.b.c", 14},
+		{"arms", 15},
+		{"arms[0]", 15},
+		{"arms[0].name", 16},
+		{"arms[1]", 17},
+		{"arms[1].name", 18},
+		{"arms[1].loss", 19},
+		{"arms[1].loss.kind", 20},
+		{"arms[2].noise", 22},
+		{"arms[2].noise.scale", 22},
+		{"arms[2].noise.nested.deep", 22},
+		{"arms[2].list[1].x", 23},
+		{"arms[2].list[1].y", 24},
+		{`"odd table".t.k`, 26},
+		{"comment", 0},
+	}
+	for _, tt := range tests {
+		if got := idx.line(tt.key); got != tt.line {
+			t.Errorf("line(%s) = %d, want %d", tt.key, got, tt.line)
+		}
+	}
+	if got := idx.lineOrParent("arms[1].loss.missing"); got != 19 {
+		t.Errorf("lineOrParent fell back to line %d, want 19", got)
+	}
+	if got := idx.lineUnindexed("arms.loss.kind"); got != 20 {
+		t.Errorf("lineUnindexed = %d, want 20", got)
+	}
+}
+
+func TestLineIndexNeverFails(t *testing.T) {
+	for _, src := range []string{"", "[", "[[a", "a", "a =", "a = [1,", `a = "x`, "a = '''", "{", "a = {b", "= 1", "a.\"b", "a = [\n"} {
+		indexLines([]byte(src)) // must not panic
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(full), "noise.scale=0.5")
+	f.Add([]byte("name = \"x\"\n[[arms]]\nname = \"a\"\n"), "arms[0].loss.kind=squared")
+	f.Add([]byte("name = 'x'\nnoise = { scale = 2.0 }\n"), "model.hidden=[]")
+	f.Fuzz(func(t *testing.T, data []byte, set string) {
+		e, err := Parse("fuzz.toml", data, set)
+		if err != nil {
+			return
+		}
+		var b bytes.Buffer
+		if err := e.Encode(&b); err != nil {
+			t.Fatal(err)
+		}
+		again, err := Parse("fuzz.toml", b.Bytes())
+		if err != nil {
+			t.Fatalf("Parse of the encoding of a valid experiment: %v\n%s", err, b.String())
+		}
+		if e.Hash() != again.Hash() {
+			t.Fatalf("round trip changed the hash:\n%s", b.String())
+		}
+	})
+}
