@@ -86,11 +86,10 @@ func (e *BP) Estimate(x []float64, labels []int, grads []*tensor.Dense) (Stats, 
 	default:
 		e.net.SetNoise(graph.NoiseOff)
 	}
-	if err := e.machine.RunAll(); err != nil {
-		e.machine.Reset()
+	defer e.machine.Reset()
+	if err := runAll(e.machine); err != nil {
 		return Stats{}, fmt.Errorf("bp: %w", err)
 	}
-	defer e.machine.Reset()
 	return e.collect(grads)
 }
 

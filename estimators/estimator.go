@@ -108,8 +108,19 @@ func newMachine(g *G.ExprGraph, opts ...G.VMOpt) (m G.VM, err error) {
 // run runs m once and resets it for the next pass.
 func run(m G.VM) error {
 	defer m.Reset()
+	return runAll(m)
+}
+
+// runAll runs m once, leaving the node values of the pass readable; the
+// caller resets m. A panic inside Gorgonia becomes an error.
+func runAll(m G.VM) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("pass: %v", r)
+		}
+	}()
 	if err := m.RunAll(); err != nil {
-		return fmt.Errorf("forward pass: %w", err)
+		return fmt.Errorf("pass: %w", err)
 	}
 	return nil
 }

@@ -159,11 +159,10 @@ func (e *GLR) Estimate(x []float64, labels []int, grads []*tensor.Dense) (Stats,
 		}
 	}
 	e.net.SetNoise(graph.NoiseFresh)
-	if err = e.machine.RunAll(); err != nil {
-		e.machine.Reset()
-		return Stats{}, fmt.Errorf("glr: forward pass: %w", err)
-	}
 	defer e.machine.Reset()
+	if err = runAll(e.machine); err != nil {
+		return Stats{}, fmt.Errorf("glr: noisy %w", err)
+	}
 	if e.losses, err = finiteLosses(e.net, e.losses); err != nil {
 		return Stats{}, fmt.Errorf("glr: %w", err)
 	}

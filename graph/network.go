@@ -84,8 +84,14 @@ type Scope struct {
 	names  map[string]bool
 }
 
-// Build builds the network spec describes.
-func Build(spec Spec) (*Network, error) {
+// Build builds the network spec describes. A layer or Gorgonia panicking
+// on a malformed network is reported as an error.
+func Build(spec Spec) (net *Network, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			net, err = nil, fmt.Errorf("build: %v", r)
+		}
+	}()
 	if spec.Dtype == (tensor.Dtype{}) {
 		spec.Dtype = tensor.Float64
 	}
@@ -93,7 +99,7 @@ func Build(spec Spec) (*Network, error) {
 		return nil, err
 	}
 	g := G.NewGraph()
-	net := &Network{Graph: g, spec: spec, copies: 1}
+	net = &Network{Graph: g, spec: spec, copies: 1}
 	net.Input = G.NewMatrix(g, spec.Dtype, G.WithShape(spec.Rows, spec.Inputs), G.WithName("input"),
 		G.WithValue(tensor.New(tensor.WithShape(spec.Rows, spec.Inputs), tensor.Of(spec.Dtype))))
 	net.Targets = G.NewMatrix(g, spec.Dtype, G.WithShape(spec.Rows, spec.Classes), G.WithName("targets"),
