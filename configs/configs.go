@@ -63,6 +63,9 @@ type Data struct {
 	BatchSize  int    `toml:"batch_size"`  // examples per step
 	TrainLimit int    `toml:"train_limit"` // use at most this many training examples; 0 for all
 	TestLimit  int    `toml:"test_limit"`  // use at most this many test examples; 0 for all
+	Classes    int    `toml:"classes"`     // tiny-imagenet: the first N classes of wnids.txt
+	ImageSize  int    `toml:"image_size"`  // tiny-imagenet: side of the square grayscale image
+	Sin        bool   `toml:"sin"`         // tiny-imagenet: apply x ← sin(x) to the pixels (the seed's quirk)
 }
 
 // Optimizer selects the parameter update rule and its learning-rate schedule.
@@ -146,7 +149,7 @@ func Default() Experiment {
 		Noise:     Noise{Distribution: "laplace", Scale: 1},
 		Estimator: Estimator{Kind: "glr", Copies: 1, Baseline: "none"},
 		Loss:      Loss{Kind: "cross-entropy"},
-		Data:      Data{Dataset: "mnist", BatchSize: 32},
+		Data:      Data{Dataset: "mnist", BatchSize: 32, Classes: 10, ImageSize: 32},
 		Optimizer: Optimizer{Kind: "sgd", LearningRate: 0.01, DecayFactor: 1},
 		Train:     Train{Epochs: 1},
 	}

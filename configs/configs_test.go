@@ -379,6 +379,16 @@ func TestLoadErrors(t *testing.T) {
 			want: `FILE:3: data.test_limit: must be >= 0, got -5`,
 		},
 		{
+			name: "zero classes",
+			src:  "name = \"x\"\n[data]\nclasses = 0\n",
+			want: `FILE:3: data.classes: must be in [1, 200], got 0`,
+		},
+		{
+			name: "huge image size",
+			src:  "name = \"x\"\n[data]\nimage_size = 1000\n",
+			want: `FILE:3: data.image_size: must be in [1, 512], got 1000`,
+		},
+		{
 			name: "zero epochs",
 			src:  "name = \"x\"\n[train]\nepochs = 0\n",
 			want: `FILE:3: train.epochs: must be >= 1, got 0`,
@@ -670,7 +680,7 @@ func TestParseFull(t *testing.T) {
 		Estimator: Estimator{Kind: "glr", Copies: 10, Baseline: "batch-mean", Antithetic: true},
 		Loss:      Loss{Kind: "zero-one"},
 		Data: Data{Dataset: "fashion-mnist", Path: "/data/fashion", BatchSize: 64,
-			TrainLimit: 1000, TestLimit: 500},
+			TrainLimit: 1000, TestLimit: 500, Classes: 10, ImageSize: 32},
 		Optimizer: Optimizer{Kind: "adam", LearningRate: 1e-3, WeightDecay: 1e-4,
 			DecayFactor: 0.8, DecayEvery: 20},
 		Train: Train{Epochs: 10},
@@ -895,6 +905,9 @@ path = ""
 batch_size = 32
 train_limit = 0
 test_limit = 0
+classes = 10
+image_size = 32
+sin = false
 
 [optimizer]
 kind = "sgd"

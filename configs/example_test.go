@@ -101,6 +101,9 @@ func ExampleExperiment_Encode() {
 	// batch_size = 32
 	// train_limit = 100
 	// test_limit = 0
+	// classes = 10
+	// image_size = 32
+	// sin = false
 	//
 	// [optimizer]
 	// kind = "sgd"

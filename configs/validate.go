@@ -191,6 +191,12 @@ func checkData(d Data) problems {
 	if d.TestLimit < 0 {
 		ps.add("test_limit", "must be >= 0, got %d", d.TestLimit)
 	}
+	if d.Classes < 1 || d.Classes > 200 {
+		ps.add("classes", "must be in [1, 200], got %d", d.Classes)
+	}
+	if d.ImageSize < 1 || d.ImageSize > 512 {
+		ps.add("image_size", "must be in [1, 512], got %d", d.ImageSize)
+	}
 	return ps
 }
 

@@ -53,7 +53,7 @@ func NewBP(net *graph.Network, opts BPOptions) (*BP, error) {
 		return nil, fmt.Errorf("bp: %w", err)
 	}
 	roots := append(G.Nodes{net.Loss}, grads...)
-	m, err := newMachine(net.Graph.SubgraphRoots(roots...))
+	m, err := net.Compile(roots...)
 	if err != nil {
 		return nil, fmt.Errorf("bp: %w", err)
 	}
@@ -87,7 +87,7 @@ func (e *BP) Estimate(x []float64, labels []int, grads []*tensor.Dense) (Stats, 
 		e.net.SetNoise(graph.NoiseOff)
 	}
 	defer e.machine.Reset()
-	if err := runAll(e.machine); err != nil {
+	if err := graph.Run(e.machine); err != nil {
 		return Stats{}, fmt.Errorf("bp: %w", err)
 	}
 	return e.collect(grads)

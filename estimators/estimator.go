@@ -94,35 +94,10 @@ func checkGrads(net *graph.Network, grads []*tensor.Dense) error {
 	return nil
 }
 
-// newMachine compiles g into a tape machine. Gorgonia panics on a graph it
-// cannot compile; that becomes an error here.
-func newMachine(g *G.ExprGraph, opts ...G.VMOpt) (m G.VM, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("compile the graph: %v", r)
-		}
-	}()
-	return G.NewTapeMachine(g, opts...), nil
-}
-
 // run runs m once and resets it for the next pass.
 func run(m G.VM) error {
 	defer m.Reset()
-	return runAll(m)
-}
-
-// runAll runs m once, leaving the node values of the pass readable; the
-// caller resets m. A panic inside Gorgonia becomes an error.
-func runAll(m G.VM) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("pass: %v", r)
-		}
-	}()
-	if err := m.RunAll(); err != nil {
-		return fmt.Errorf("pass: %w", err)
-	}
-	return nil
+	return graph.Run(m)
 }
 
 // finiteLosses copies the per-example losses of the last pass into dst

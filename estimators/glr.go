@@ -120,7 +120,7 @@ func NewGLR(net *graph.Network, opts GLROptions) (*GLR, error) {
 			s:  tensor.New(tensor.WithShape(rows, out), tensor.Of(dt)),
 		})
 	}
-	m, err := newMachine(net.Graph.SubgraphRoots(net.Losses))
+	m, err := net.Compile(net.Losses)
 	if err != nil {
 		return nil, fmt.Errorf("glr: %w", err)
 	}
@@ -160,7 +160,7 @@ func (e *GLR) Estimate(x []float64, labels []int, grads []*tensor.Dense) (Stats,
 	}
 	e.net.SetNoise(graph.NoiseFresh)
 	defer e.machine.Reset()
-	if err = runAll(e.machine); err != nil {
+	if err = graph.Run(e.machine); err != nil {
 		return Stats{}, fmt.Errorf("glr: noisy %w", err)
 	}
 	if e.losses, err = finiteLosses(e.net, e.losses); err != nil {

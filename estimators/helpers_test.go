@@ -120,7 +120,7 @@ func meanEstimate(t testing.TB, net *graph.Network, e Estimator, x []float64, y 
 // forwardLoss compiles a forward machine for the mean loss.
 func forwardLoss(t testing.TB, net *graph.Network) func() float64 {
 	t.Helper()
-	m, err := newMachine(net.Graph.SubgraphRoots(net.Loss))
+	m, err := net.Compile(net.Loss)
 	if err != nil {
 		t.Fatal(err)
 	}

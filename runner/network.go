@@ -82,8 +82,10 @@ func LoadData(exp *configs.Experiment) (train, test *datasets.Set, err error) {
 		train, test, err = datasets.LoadMNIST(d.Path)
 	case "fashion-mnist":
 		train, test, err = datasets.LoadFashionMNIST(d.Path)
+	case "tiny-imagenet":
+		train, test, err = datasets.LoadTinyImageNet(d.Path, datasets.TinyImageNetOptions{NumClasses: d.Classes, Size: d.ImageSize, Sin: d.Sin})
 	default:
-		return nil, nil, fmt.Errorf("data.dataset: %q is not supported yet (want mnist | fashion-mnist)", d.Dataset)
+		return nil, nil, fmt.Errorf("data.dataset: unknown dataset %q (want mnist | fashion-mnist | tiny-imagenet)", d.Dataset)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("data: %w", err)

@@ -2,9 +2,12 @@
 //
 // Usage:
 //
+//	glr run CONFIG [-set key=value]... [-out DIR]
+//	glr run -resume DIR
 //	glr gradcheck CONFIG [-draws N] [-batch B] [-json] [-set key=value]...
 //
-// gradcheck compares, layer by layer, the GLR gradient estimate with
+// run trains every arm of an experiment and records metrics, checkpoints,
+// curves and a summary. gradcheck compares, layer by layer, the GLR gradient estimate with
 // backpropagation through the noisy network on the config's network at its
 // initial weights and a seeded batch of real training data.
 package main
@@ -21,6 +24,8 @@ import (
 const usage = `glr trains and compares neural networks with the GLR gradient estimator and backpropagation.
 
 Usage:
+  glr run CONFIG [-set key=value]... [-out DIR]
+  glr run -resume DIR
   glr gradcheck CONFIG [-draws N] [-batch B] [-json] [-set key=value]...
 
 Run "glr COMMAND -h" for a command's flags.
@@ -40,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	switch cmd := args[0]; cmd {
+	case "run":
+		err = runCmd(args[1:], stdout, stderr)
 	case "gradcheck":
 		err = gradcheck(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
