@@ -406,3 +406,51 @@ func TestNaNLossStops(t *testing.T) {
 		t.Fatalf("err = %v, want a NaN loss error", err)
 	}
 }
+
+// TestTiledCopiesMatch: a network built for K copies (the input layer's
+// product computed once per example and tiled) gives the same GLR and
+// BP-through-noise estimates as one that feeds K copies of each example,
+// because both draw the same noise from the same seeded sites.
+func TestTiledCopiesMatch(t *testing.T) {
+	const examples, copies = 3, 4
+	for _, bias := range []layers.Bias{layers.BiasInput, layers.BiasAll} {
+		t.Run(bias.String(), func(t *testing.T) {
+			ls, err := layers.MLP([]int{5}, layers.Sigmoid, bias, layers.ScaledNormal, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec := graph.Spec{Inputs: 4, Classes: 3, Rows: examples * copies, Layers: ls, Loss: graph.CrossEntropy,
+				Noise: graph.Laplace, Scale: 1, Seed: 9}
+			x, y := batch(examples, 4, 3, 2)
+			estimate := func(tiled bool, opts Options) []float64 {
+				s := spec
+				if tiled {
+					s.Copies = copies
+				}
+				net, err := graph.Build(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tiled && net.Input.Shape()[0] != examples {
+					t.Fatalf("tiled input has %d rows, want %d", net.Input.Shape()[0], examples)
+				}
+				e, err := New(net, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer e.Close()
+				return meanEstimate(t, net, e, x, y, 2)
+			}
+			for _, opts := range []Options{
+				{Kind: "glr", Copies: copies, Baseline: "leave-one-out"},
+				{Kind: "glr", Copies: copies, Antithetic: true},
+				{Kind: "bp", Copies: copies, Noise: true},
+			} {
+				a, b := estimate(false, opts), estimate(true, opts)
+				if e := relErr(b, a); e > 1e-12 {
+					t.Errorf("%+v: tiled and fed copies differ by %.3g", opts, e)
+				}
+			}
+		})
+	}
+}

@@ -77,8 +77,11 @@ type GLR struct {
 type glrSite struct {
 	*graph.Site
 	weight, bias  int // parameter indices; bias −1 when none
-	rows, in, out int
-	xt, s         *tensor.Dense // scratch: Xᵀ (in × rows) and S (rows × out)
+	rows, in, out int // noisy rows, input width, output width
+	inRows        int // rows of the input: rows/Site.Tiled
+	// scratch: Xᵀ (in × inRows), S (rows × out), and for a tiled site the
+	// sum of S over copies (inRows × out)
+	xt, s, ssum *tensor.Dense
 }
 
 // NewGLR returns a GLR estimator on net. It sets the network's copies and
@@ -113,12 +116,17 @@ func NewGLR(net *graph.Network, opts GLROptions) (*GLR, error) {
 				return nil, fmt.Errorf("glr: site %s: its bias %s is not a parameter", s.Name, s.Bias.Name())
 			}
 		}
-		rows, in, out := s.Input.Shape()[0], s.Weight.Shape()[0], s.Weight.Shape()[1]
-		e.sites = append(e.sites, glrSite{
-			Site: s, weight: wi, bias: bi, rows: rows, in: in, out: out,
-			xt: tensor.New(tensor.WithShape(in, rows), tensor.Of(dt)),
+		inRows, in, out := s.Input.Shape()[0], s.Weight.Shape()[0], s.Weight.Shape()[1]
+		rows := inRows * s.Tiled
+		site := glrSite{
+			Site: s, weight: wi, bias: bi, rows: rows, in: in, out: out, inRows: inRows,
+			xt: tensor.New(tensor.WithShape(in, inRows), tensor.Of(dt)),
 			s:  tensor.New(tensor.WithShape(rows, out), tensor.Of(dt)),
-		})
+		}
+		if s.Tiled > 1 {
+			site.ssum = tensor.New(tensor.WithShape(inRows, out), tensor.Of(dt))
+		}
+		e.sites = append(e.sites, site)
 	}
 	m, err := net.Compile(net.Losses)
 	if err != nil {
@@ -220,7 +228,7 @@ func (e *GLR) rowWeights() {
 // S = diag(w)·ψ(R), gW = Xᵀ·S, gb = 1ᵀ·S.
 func (s *glrSite) gradient(w []float64, grads []*tensor.Dense) error {
 	xv, ok := s.Input.Value().(*tensor.Dense)
-	if !ok || xv.Shape()[0] != s.rows || xv.Shape()[1] != s.in {
+	if !ok || xv.Shape()[0] != s.inRows || xv.Shape()[1] != s.in {
 		return fmt.Errorf("the layer input was not computed")
 	}
 	score := s.Op.Score()
@@ -230,9 +238,9 @@ func (s *glrSite) gradient(w []float64, grads []*tensor.Dense) error {
 	}
 	switch x := xv.Data().(type) {
 	case []float64:
-		siteGradient(x, score.Float64s(), w, s.xt.Float64s(), s.s.Float64s(), grads[s.weight].Float64s(), float64s(gb), s.rows, s.in, s.out)
+		siteGradient(x, score.Float64s(), w, s.xt.Float64s(), s.s.Float64s(), float64s(s.ssum), grads[s.weight].Float64s(), float64s(gb), s.rows, s.inRows, s.in, s.out)
 	case []float32:
-		siteGradient(x, score.Float32s(), w, s.xt.Float32s(), s.s.Float32s(), grads[s.weight].Float32s(), float32s(gb), s.rows, s.in, s.out)
+		siteGradient(x, score.Float32s(), w, s.xt.Float32s(), s.s.Float32s(), float32s(s.ssum), grads[s.weight].Float32s(), float32s(gb), s.rows, s.inRows, s.in, s.out)
 	default:
 		return fmt.Errorf("unsupported dtype %v", xv.Dtype())
 	}
@@ -253,7 +261,11 @@ func float32s(t *tensor.Dense) []float32 {
 	return t.Float32s()
 }
 
-func siteGradient[T float32 | float64](x, psi []T, w []float64, xt, s, gw, gb []T, rows, in, out int) {
+// siteGradient computes S = diag(w)·ψ(R) over the rows noisy rows, and
+// from it gW = Xᵀ·S and gb = 1ᵀ·S. When the input X has fewer rows than S
+// (inRows = rows/copies, a tiled site), row m of X feeds rows m, m+inRows,
+// ... of S, so Xᵀ·S = Xᵀ·(sum of S's copies): one GEMM over inRows rows.
+func siteGradient[T float32 | float64](x, psi []T, w []float64, xt, s, ssum, gw, gb []T, rows, inRows, in, out int) {
 	for m := 0; m < rows; m++ {
 		wm := T(w[m])
 		pr, sr := psi[m*out:(m+1)*out], s[m*out:(m+1)*out]
@@ -261,15 +273,23 @@ func siteGradient[T float32 | float64](x, psi []T, w []float64, xt, s, gw, gb []
 			sr[j] = wm * p
 		}
 	}
+	if inRows < rows {
+		copy(ssum, s[:inRows*out])
+		for c := 1; c < rows/inRows; c++ {
+			for i, v := range s[c*inRows*out : (c+1)*inRows*out] {
+				ssum[i] += v
+			}
+		}
+		s = ssum
+	}
 	// Pure-Go BLAS runs a transposed left operand far slower than a plain
-	// one, so transpose X first (O(rows·in)) and multiply Xᵀ·S untransposed.
-	transpose(x, xt, rows, in)
-	gemm(in, out, rows, xt, s, gw)
+	// one, so transpose X first (O(inRows·in)) and multiply Xᵀ·S untransposed.
+	transpose(x, xt, inRows, in)
+	gemm(in, out, inRows, xt, s, gw)
 	if gb != nil {
 		clear(gb)
-		for m := 0; m < rows; m++ {
-			sr := s[m*out : (m+1)*out]
-			for j, v := range sr {
+		for m := 0; m < inRows; m++ {
+			for j, v := range s[m*out : (m+1)*out] {
 				gb[j] += v
 			}
 		}

@@ -39,6 +39,12 @@ type Spec struct {
 	Noise   Distribution
 	Scale   float64 // noise scale at every site: σ (gaussian) or b (laplace)
 	Seed    uint64  // seeds initial weights and every noise site
+	// Copies, when above 1, builds the network for that many noisy copies
+	// of each example: the input node holds Rows/Copies examples, and the
+	// first noise site tiles its pre-activation x·W (+ b) Copies times, so
+	// the input layer's product is computed once per example instead of
+	// once per copy. The estimators then use exactly Copies copies.
+	Copies int
 
 	// Params, when not nil, supplies the parameter values by name instead of
 	// the initialisers: a network built with the same layers shares these
@@ -56,6 +62,9 @@ type Site struct {
 	Bias   *G.Node // b: out, or nil
 	Op     *NoiseOp
 	Output *G.Node // v, the noisy pre-activation
+	// Tiled is how many noisy rows share each input row: Spec.Copies at a
+	// site whose input holds one row per example, 1 elsewhere.
+	Tiled int
 }
 
 // Network is a built forward graph with a fixed number of rows.
@@ -95,13 +104,17 @@ func Build(spec Spec) (net *Network, err error) {
 	if spec.Dtype == (tensor.Dtype{}) {
 		spec.Dtype = tensor.Float64
 	}
+	if spec.Copies == 0 {
+		spec.Copies = 1
+	}
 	if err := spec.check(); err != nil {
 		return nil, err
 	}
 	g := G.NewGraph()
-	net = &Network{Graph: g, spec: spec, copies: 1}
-	net.Input = G.NewMatrix(g, spec.Dtype, G.WithShape(spec.Rows, spec.Inputs), G.WithName("input"),
-		G.WithValue(tensor.New(tensor.WithShape(spec.Rows, spec.Inputs), tensor.Of(spec.Dtype))))
+	net = &Network{Graph: g, spec: spec, copies: spec.Copies}
+	inRows := spec.Rows / spec.Copies
+	net.Input = G.NewMatrix(g, spec.Dtype, G.WithShape(inRows, spec.Inputs), G.WithName("input"),
+		G.WithValue(tensor.New(tensor.WithShape(inRows, spec.Inputs), tensor.Of(spec.Dtype))))
 	net.Targets = G.NewMatrix(g, spec.Dtype, G.WithShape(spec.Rows, spec.Classes), G.WithName("targets"),
 		G.WithValue(tensor.New(tensor.WithShape(spec.Rows, spec.Classes), tensor.Of(spec.Dtype))))
 
@@ -150,6 +163,8 @@ func (s Spec) check() error {
 		return errors.New("build: no layers")
 	case !(s.Scale > 0) || math.IsInf(s.Scale, 0):
 		return fmt.Errorf("build: noise scale must be positive and finite, got %v", s.Scale)
+	case s.Copies < 1 || s.Rows%s.Copies != 0:
+		return fmt.Errorf("build: %d rows do not split into %d copies", s.Rows, s.Copies)
 	}
 	if _, err := NewLossOp(s.Loss, 0); err != nil {
 		return fmt.Errorf("build: %w", err)
@@ -174,6 +189,9 @@ func (n *Network) BatchSize() int { return n.spec.Rows / n.copies }
 func (n *Network) SetCopies(copies int, antithetic bool) error {
 	if copies < 1 || n.spec.Rows%copies != 0 {
 		return fmt.Errorf("network: %d rows do not split into %d copies", n.spec.Rows, copies)
+	}
+	if n.spec.Copies > 1 && copies != n.spec.Copies {
+		return fmt.Errorf("network: built for %d copies of each example, asked for %d", n.spec.Copies, copies)
 	}
 	for _, s := range n.Sites {
 		if err := s.Op.SetCopies(copies, antithetic); err != nil {
@@ -228,18 +246,20 @@ func (n *Network) Feed(x []float64, labels []int) error {
 			return fmt.Errorf("feed: label %d of example %d is outside [0, %d)", l, i, classes)
 		}
 	}
+	// A network built with copies holds each example once in its input.
+	xCopies := n.copies / n.spec.Copies
 	switch xs := n.Input.Value().Data().(type) {
 	case []float64:
-		feed(xs, n.Targets.Value().Data().([]float64), x, labels, n.copies, classes)
+		feed(xs, n.Targets.Value().Data().([]float64), x, labels, xCopies, n.copies, classes)
 	case []float32:
-		feed(xs, n.Targets.Value().Data().([]float32), x, labels, n.copies, classes)
+		feed(xs, n.Targets.Value().Data().([]float32), x, labels, xCopies, n.copies, classes)
 	}
 	return nil
 }
 
-func feed[T float32 | float64](xs, ys []T, x []float64, labels []int, copies, classes int) {
+func feed[T float32 | float64](xs, ys []T, x []float64, labels []int, xCopies, copies, classes int) {
 	block := len(x)
-	for c := 0; c < copies; c++ {
+	for c := 0; c < xCopies; c++ {
 		dst := xs[c*block : (c+1)*block]
 		for i, v := range x {
 			dst[i] = T(v)
@@ -326,7 +346,9 @@ func (s *Scope) Constant(local string, v *tensor.Dense) *G.Node {
 }
 
 // Noise routes the pre-activation pre = input·weight (+ bias) through a new
-// noise site and returns the noisy pre-activation. The declared input and
+// noise site and returns the noisy pre-activation. In a network built with
+// copies, a pre-activation with one row per example is tiled to every copy
+// first. The declared input and
 // parameters are what the GLR estimator differentiates: pre must depend on
 // them linearly, exactly as written.
 func (s *Scope) Noise(pre, input, weight, bias *G.Node) (*G.Node, error) {
@@ -340,6 +362,20 @@ func (s *Scope) Noise(pre, input, weight, bias *G.Node) (*G.Node, error) {
 	if pre.Dims() != 2 || pre.Shape()[0] != input.Shape()[0] || pre.Shape()[1] != weight.Shape()[1] {
 		return nil, fmt.Errorf("noise site %s: pre-activation %v does not match input %v · weight %v", s.prefix, pre.Shape(), input.Shape(), weight.Shape())
 	}
+	tiled := 1
+	if rows := pre.Shape()[0]; rows != spec.Rows {
+		if rows*spec.Copies != spec.Rows {
+			return nil, fmt.Errorf("noise site %s: pre-activation has %d rows, want %d (or %d examples × %d copies)", s.prefix, rows, spec.Rows, spec.Rows/spec.Copies, spec.Copies)
+		}
+		t, err := NewTileOp(len(s.net.Sites), spec.Copies)
+		if err != nil {
+			return nil, err
+		}
+		if pre, err = G.ApplyOp(t, pre); err != nil {
+			return nil, fmt.Errorf("noise site %s: tile copies: %w", s.prefix, err)
+		}
+		tiled = spec.Copies
+	}
 	if bias != nil && (bias.Dims() != 1 || bias.Shape()[0] != weight.Shape()[1]) {
 		return nil, fmt.Errorf("noise site %s: bias %v does not match weight %v", s.prefix, bias.Shape(), weight.Shape())
 	}
@@ -351,7 +387,7 @@ func (s *Scope) Noise(pre, input, weight, bias *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("noise site %s: %w", s.prefix, err)
 	}
-	s.net.Sites = append(s.net.Sites, &Site{Name: s.prefix, Input: input, Weight: weight, Bias: bias, Op: op, Output: v})
+	s.net.Sites = append(s.net.Sites, &Site{Name: s.prefix, Input: input, Weight: weight, Bias: bias, Op: op, Output: v, Tiled: tiled})
 	return v, nil
 }
 

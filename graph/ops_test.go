@@ -114,6 +114,28 @@ func TestOpsConform(t *testing.T) {
 				return want
 			},
 		},
+		{
+			Name:   "tile",
+			New:    func(i int) G.Op { op, _ := NewTileOp(i, 3); return op },
+			Inputs: []*tensor.Dense{z},
+			Want: func(_ G.Op, in []*tensor.Dense) *tensor.Dense {
+				x := in[0].Float64s()
+				return tensor.New(tensor.WithShape(12, 3), tensor.WithBacking(append(append(append([]float64(nil), x...), x...), x...)))
+			},
+		},
+		{
+			Name:   "sum-copies",
+			New:    func(i int) G.Op { op, _ := NewSumCopiesOp(i, 2); return op },
+			Inputs: []*tensor.Dense{z},
+			Want: func(_ G.Op, in []*tensor.Dense) *tensor.Dense {
+				x := in[0].Float64s()
+				out := make([]float64, 6)
+				for i := range out {
+					out[i] = x[i] + x[i+6]
+				}
+				return tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(out))
+			},
+		},
 		loss(CrossEntropy, z, y, xent),
 		loss(CrossEntropy, big, bigY, xent),
 		loss(Squared, z, y, func(z, y []float64) float64 {

@@ -53,7 +53,7 @@ func (ev *Evaluator) pass(rows int) (*evalPass, error) {
 		return p, nil
 	}
 	spec := ev.spec
-	spec.Rows = rows
+	spec.Rows, spec.Copies = rows, 1
 	net, err := graph.Build(spec)
 	if err != nil {
 		return nil, fmt.Errorf("evaluation network: %w", err)

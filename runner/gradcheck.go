@@ -69,7 +69,7 @@ func GradCheck(exp *configs.Experiment, train *datasets.Set, opts GradCheckOptio
 		return nil, fmt.Errorf("gradcheck: loss.kind: backpropagation cannot differentiate the zero-one loss, so there is no BP gradient to compare with; check a cross-entropy or squared loss")
 	}
 	copies := max(exp.Estimator.Copies, 1)
-	net, err := BuildNetwork(exp, train.Features, train.Classes, opts.Batch*copies)
+	net, err := BuildNetwork(exp, train.Features, train.Classes, opts.Batch, copies)
 	if err != nil {
 		return nil, fmt.Errorf("gradcheck: %w", err)
 	}

@@ -15,9 +15,10 @@ import (
 )
 
 // NetworkSpec maps an experiment's [model], [noise] and [loss] tables to a
-// graph spec for a network of the given input, class and row counts. Errors
-// name the config key at fault.
-func NetworkSpec(exp *configs.Experiment, inputs, classes, rows int) (graph.Spec, error) {
+// graph spec for a network of the given input and class counts that takes
+// batch examples with copies noisy copies of each (the input layer's product
+// is computed once per example). Errors name the config key at fault.
+func NetworkSpec(exp *configs.Experiment, inputs, classes, batch, copies int) (graph.Spec, error) {
 	m := exp.Model
 	act, err := layers.ParseActivation(m.Activation)
 	if err != nil {
@@ -53,14 +54,14 @@ func NetworkSpec(exp *configs.Experiment, inputs, classes, rows int) (graph.Spec
 		return graph.Spec{}, fmt.Errorf("model.hidden: %w", err)
 	}
 	return graph.Spec{
-		Inputs: inputs, Classes: classes, Rows: rows, Dtype: dt,
+		Inputs: inputs, Classes: classes, Rows: batch * copies, Copies: copies, Dtype: dt,
 		Layers: ls, Loss: loss, Noise: dist, Scale: exp.Noise.Scale, Seed: exp.Seed,
 	}, nil
 }
 
 // BuildNetwork builds the experiment's network for the given sizes.
-func BuildNetwork(exp *configs.Experiment, inputs, classes, rows int) (*graph.Network, error) {
-	spec, err := NetworkSpec(exp, inputs, classes, rows)
+func BuildNetwork(exp *configs.Experiment, inputs, classes, batch, copies int) (*graph.Network, error) {
+	spec, err := NetworkSpec(exp, inputs, classes, batch, copies)
 	if err != nil {
 		return nil, err
 	}

@@ -189,7 +189,7 @@ func (t *trainer) run() error {
 		return fmt.Errorf("the training set %s is empty", t.train.Name)
 	}
 	b = min(b, n)
-	full, err := t.newPass(b*copies, nil)
+	full, err := t.newPass(b, copies, nil)
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (t *trainer) run() error {
 	if r := n % b; r > 0 {
 		// The seed keeps the short last batch; it gets its own graph that
 		// shares the parameters and draws its own noise.
-		if last, err = t.newPass(r*copies, full.net); err != nil {
+		if last, err = t.newPass(r, copies, full.net); err != nil {
 			return err
 		}
 		defer last.est.Close()
@@ -348,12 +348,12 @@ func (t *trainer) newBar(steps, epoch int) *progressbar.ProgressBar {
 	)
 }
 
-// newPass builds a network of rows rows and its estimator. With share set,
-// the network uses share's parameter tensors. The noise streams are reseeded
-// every epoch.
-func (t *trainer) newPass(rows int, share *graph.Network) (*batchPass, error) {
+// newPass builds a network for batch examples of copies copies each, and
+// its estimator. With share set, the network uses share's parameter tensors.
+// The noise streams are reseeded every epoch.
+func (t *trainer) newPass(batch, copies int, share *graph.Network) (*batchPass, error) {
 	exp := &t.arm.Experiment
-	spec, err := NetworkSpec(exp, t.train.Features, t.train.Classes, rows)
+	spec, err := NetworkSpec(exp, t.train.Features, t.train.Classes, batch, copies)
 	if err != nil {
 		return nil, err
 	}
