@@ -5,9 +5,11 @@
 //	glr run CONFIG [-set key=value]... [-out DIR]
 //	glr run -resume DIR
 //	glr gradcheck CONFIG [-draws N] [-batch B] [-json] [-set key=value]...
+//	glr summarize RUN_DIR...
 //
 // run trains every arm of an experiment and records metrics, checkpoints,
-// curves and a summary. gradcheck compares, layer by layer, the GLR gradient estimate with
+// curves and a summary. summarize tabulates runs (mean ± std over seeds).
+// gradcheck compares, layer by layer, the GLR gradient estimate with
 // backpropagation through the noisy network on the config's network at its
 // initial weights and a seeded batch of real training data.
 package main
@@ -27,6 +29,7 @@ Usage:
   glr run CONFIG [-set key=value]... [-out DIR]
   glr run -resume DIR
   glr gradcheck CONFIG [-draws N] [-batch B] [-json] [-set key=value]...
+  glr summarize RUN_DIR...
 
 Run "glr COMMAND -h" for a command's flags.
 `
@@ -49,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runCmd(args[1:], stdout, stderr)
 	case "gradcheck":
 		err = gradcheck(args[1:], stdout, stderr)
+	case "summarize":
+		err = summarizeCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
