@@ -212,7 +212,12 @@ func (t *trainer) run() error {
 		params[i] = p.Value().(*tensor.Dense)
 	}
 	grads := estimators.NewGradients(full.net)
-	ev := NewEvaluator(full.net, exp.Noise.AtEval, exp.Seed^0xe7a1)
+	evSpec := full.net.Spec()
+	evSpec.Params = full.net.ParamValues()
+	ev, err := NewClassifier(evSpec, exp.Noise.AtEval, exp.Seed^0xe7a1)
+	if err != nil {
+		return err
+	}
 	defer ev.Close()
 
 	res := armResult{cfg: t.arm}
