@@ -6,9 +6,13 @@
 //	glr run -resume DIR
 //	glr gradcheck CONFIG [-draws N] [-batch B] [-json] [-set key=value]...
 //	glr summarize RUN_DIR...
+//	glr robust MODEL... [-substitute DIR] [-sets LIST] [-eps LIST] [-n N] [-out DIR] [-json]
+//	glr robust -protocol seed MODEL...
 //
 // run trains every arm of an experiment and records metrics, checkpoints,
 // curves and a summary. summarize tabulates runs (mean ± std over seeds).
+// robust evaluates trained models under adversarial attacks and natural
+// corruptions.
 // gradcheck compares, layer by layer, the GLR gradient estimate with
 // backpropagation through the noisy network on the config's network at its
 // initial weights and a seeded batch of real training data.
@@ -30,6 +34,8 @@ Usage:
   glr run -resume DIR
   glr gradcheck CONFIG [-draws N] [-batch B] [-json] [-set key=value]...
   glr summarize RUN_DIR...
+  glr robust MODEL... [-substitute DIR] [-sets LIST] [-eps LIST] [-n N] [-out DIR] [-json]
+  glr robust -protocol seed MODEL...
 
 Run "glr COMMAND -h" for a command's flags.
 `
@@ -52,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runCmd(args[1:], stdout, stderr)
 	case "gradcheck":
 		err = gradcheck(args[1:], stdout, stderr)
+	case "robust":
+		err = robustCmd(args[1:], stdout, stderr)
 	case "summarize":
 		err = summarizeCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
