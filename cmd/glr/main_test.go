@@ -72,6 +72,15 @@ func TestCommandErrors(t *testing.T) {
 		{"missing file", []string{"gradcheck", missing}, 1, "nope.toml"},
 		{"unknown key", []string{"gradcheck", writeConfig(t, "name = \"x\"\n[model]\nwidth = 3\n")}, 1, "exp.toml:3: model.width"},
 		{"bad scale", []string{"gradcheck", writeConfig(t, tiny), "-set", "noise.scale=0"}, 1, "noise.scale"},
+		{"run without config", []string{"run"}, 2, "want one CONFIG file"},
+		{"run resume with config", []string{"run", "-resume", "x", "a.toml"}, 2, "-resume DIR takes no CONFIG"},
+		{"resume a non-run", []string{"run", "-resume", t.TempDir()}, 1, "is not a run directory"},
+		{"run unknown key", []string{"run", writeConfig(t, "name = \"x\"\n[train]\nepoch = 3\n")}, 1, "exp.toml:3: train.epoch"},
+		{"robust without model", []string{"robust"}, 2, "want at least one MODEL"},
+		{"robust missing model", []string{"robust", missing}, 1, "nope.toml"},
+		{"robust bad eps", []string{"robust", "m", "-eps", "x"}, 2, `-eps: "x" is not a number`},
+		{"robust bad protocol", []string{"robust", "m", "-protocol", "paper"}, 2, `unknown -protocol "paper"`},
+		{"summarize nothing", []string{"summarize"}, 2, "want at least one run directory"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -81,5 +90,31 @@ func TestCommandErrors(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, errOut.String(), c.code, c.want)
 			}
 		})
+	}
+}
+
+// TestRunCommand trains a tiny experiment through the command line, then
+// refuses to overwrite its directory.
+func TestRunCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads MNIST")
+	}
+	cfg := writeConfig(t, tiny+"test_limit = 100\n[train]\nepochs = 1\n")
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", cfg, "-out", out, "-set", "data.train_limit=300"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, f := range []string{"metrics.jsonl", "summary.json", "resolved.toml", "curves.png", "checkpoints/tiny.ckpt"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if !strings.Contains(stdout.String(), "final acc") {
+		t.Errorf("no table on stdout: %q", stdout.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"run", cfg, "-out", out}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "holds a run") {
+		t.Fatalf("second run into %s: exit %d, %s", out, code, stderr.String())
 	}
 }
