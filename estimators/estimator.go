@@ -103,22 +103,13 @@ func run(m G.VM) error {
 // finiteLosses copies the per-example losses of the last pass into dst
 // (allocated when nil or short) and checks that every one is finite.
 func finiteLosses(net *graph.Network, dst []float64) ([]float64, error) {
-	v := net.Losses.Value()
-	if v == nil {
-		return nil, fmt.Errorf("the losses were not computed")
-	}
 	rows := net.Rows()
 	if cap(dst) < rows {
 		dst = make([]float64, rows)
 	}
 	dst = dst[:rows]
-	switch l := v.Data().(type) {
-	case []float64:
-		copy(dst, l)
-	case []float32:
-		for i, x := range l {
-			dst[i] = float64(x)
-		}
+	if err := net.ReadLosses(dst); err != nil {
+		return dst, err
 	}
 	for i, x := range dst {
 		if math.IsNaN(x) || math.IsInf(x, 0) {

@@ -132,3 +132,47 @@ func TestGradientsRefuseZeroOne(t *testing.T) {
 	}
 
 }
+
+// TestReadOutputs: the losses and predictions read after a pass match the
+// logits, and bad reads are errors.
+func TestReadOutputs(t *testing.T) {
+	net, err := Build(spec(linear{2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.ReadLosses(make([]float64, 4)); err == nil {
+		t.Fatal("read losses before any pass: no error")
+	}
+	net.SetNoise(NoiseOff)
+	if err := net.Feed([]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 0, 1}, []int{0, 1, 0, 1}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := net.Compile(net.Losses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := Run(m); err != nil {
+		t.Fatal(err)
+	}
+	losses, pred := make([]float64, 4), make([]int, 4)
+	if err := net.ReadLosses(losses); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Predict(pred); err != nil {
+		t.Fatal(err)
+	}
+	z := net.Logits.Value().Data().([]float64)
+	for r := 0; r < 4; r++ {
+		want := 0
+		if z[2*r+1] > z[2*r] {
+			want = 1
+		}
+		if pred[r] != want || losses[r] <= 0 {
+			t.Errorf("row %d: prediction %d (want %d), loss %v", r, pred[r], want, losses[r])
+		}
+	}
+	if err := net.Predict(make([]int, 3)); err == nil || !strings.Contains(err.Error(), "3 prediction slots for 4 rows") {
+		t.Errorf("short dst: err = %v", err)
+	}
+}

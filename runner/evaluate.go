@@ -121,7 +121,7 @@ func (c *Classifier) Losses(x []float64, labels []int, dst []float64) error {
 		return fmt.Errorf("classifier: %d loss slots for %d examples", len(dst), len(labels))
 	}
 	return c.chunks(x, labels, func(p *classifierPass, lo, hi int) error {
-		return run(p.forward, func() error { return readLosses(p.net, dst[lo:hi]) })
+		return run(p.forward, func() error { return p.net.ReadLosses(dst[lo:hi]) })
 	})
 }
 
@@ -129,7 +129,7 @@ func (c *Classifier) Losses(x []float64, labels []int, dst []float64) error {
 func (c *Classifier) Predict(x []float64, dst []int) error {
 	labels := make([]int, len(dst)) // any valid labels: only the logits are read
 	return c.chunks(x, labels, func(p *classifierPass, lo, hi int) error {
-		return run(p.forward, func() error { return argmaxLogits(p.net, dst[lo:hi]) })
+		return run(p.forward, func() error { return p.net.Predict(dst[lo:hi]) })
 	})
 }
 
@@ -207,10 +207,10 @@ func (c *Classifier) Evaluate(set *datasets.Set) (loss, accuracy float64, err er
 		}
 		err := c.chunks(xb, lb, func(p *classifierPass, _, _ int) error {
 			return run(p.forward, func() error {
-				if err := readLosses(p.net, losses[:hi-lo]); err != nil {
+				if err := p.net.ReadLosses(losses[:hi-lo]); err != nil {
 					return err
 				}
-				return argmaxLogits(p.net, pred[:hi-lo])
+				return p.net.Predict(pred[:hi-lo])
 			})
 		})
 		if err != nil {
@@ -228,48 +228,4 @@ func (c *Classifier) Evaluate(set *datasets.Set) (loss, accuracy float64, err er
 		return loss, 0, fmt.Errorf("evaluate: the test loss is %v", loss)
 	}
 	return loss, float64(correct) / float64(n), nil
-}
-
-func readLosses(net *graph.Network, dst []float64) error {
-	lv, ok := net.Losses.Value().(*tensor.Dense)
-	if !ok {
-		return fmt.Errorf("the losses were not computed")
-	}
-	switch l := lv.Data().(type) {
-	case []float64:
-		copy(dst, l)
-	case []float32:
-		for i, v := range l {
-			dst[i] = float64(v)
-		}
-	}
-	return nil
-}
-
-func argmaxLogits(net *graph.Network, dst []int) error {
-	zv, ok := net.Logits.Value().(*tensor.Dense)
-	if !ok {
-		return fmt.Errorf("the logits were not computed")
-	}
-	classes := zv.Shape()[1]
-	switch z := zv.Data().(type) {
-	case []float64:
-		argmaxRows(z, dst, classes)
-	case []float32:
-		argmaxRows(z, dst, classes)
-	}
-	return nil
-}
-
-func argmaxRows[T float32 | float64](z []T, dst []int, classes int) {
-	for m := range dst {
-		row := z[m*classes : (m+1)*classes]
-		best := 0
-		for c, v := range row {
-			if v > row[best] {
-				best = c
-			}
-		}
-		dst[m] = best
-	}
 }
