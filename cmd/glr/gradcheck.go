@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/glr-project/glr/configs"
 	"github.com/glr-project/glr/runner"
 )
 
@@ -28,11 +27,7 @@ func gradcheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return fmt.Errorf("%w: want one CONFIG file, got %d arguments", errUsage, len(pos))
-	}
-	exp, err := configs.Load(pos[0], sets...)
+	exp, err := loadConfig(fs, pos, sets)
 	if err != nil {
 		return err
 	}

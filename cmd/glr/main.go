@@ -20,8 +20,10 @@ package main
 
 import (
 	"errors"
+
 	"flag"
 	"fmt"
+	"github.com/glr-project/glr/configs"
 	"io"
 	"os"
 	"strings"
@@ -114,4 +116,14 @@ func (s *setFlags) Set(v string) error {
 	}
 	*s = append(*s, v)
 	return nil
+}
+
+// loadConfig loads the one CONFIG argument of a command, with its -set
+// overrides.
+func loadConfig(fs *flag.FlagSet, pos []string, sets setFlags) (*configs.Experiment, error) {
+	if len(pos) != 1 {
+		fs.Usage()
+		return nil, fmt.Errorf("%w: want one CONFIG file, got %d arguments", errUsage, len(pos))
+	}
+	return configs.Load(pos[0], sets...)
 }

@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"path/filepath"
 
-	"github.com/glr-project/glr/configs"
 	"github.com/glr-project/glr/runner"
 	"golang.org/x/term"
 )
@@ -45,11 +44,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		_, err := runner.Resume(*resume, opts)
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return fmt.Errorf("%w: want one CONFIG file, got %d arguments", errUsage, len(pos))
-	}
-	exp, err := configs.Load(pos[0], sets...)
+	exp, err := loadConfig(fs, pos, sets)
 	if err != nil {
 		return err
 	}
