@@ -2,110 +2,244 @@ package estimators
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/glr-project/glr/graph"
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/blas64"
+	"github.com/glr-project/glr/internal/linalg"
+	"github.com/glr-project/glr/internal/parallel"
+	"github.com/glr-project/glr/score"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// Baseline is what the GLR estimator subtracts from each row's loss before
-// weighting the score. A baseline independent of the row's own noise keeps the
-// estimator unbiased and can cut its variance many times.
-type Baseline int
+// MaxCopies is the largest number of copies (or perturbations, or
+// directions) per step any built-in kind accepts.
+const MaxCopies = 1 << 16
 
-const (
-	// NoBaseline uses the raw losses (the seed code's estimator).
-	NoBaseline Baseline = iota
-	// BatchMean subtracts the mean loss of the pass. It includes the row's own
-	// loss, so it shrinks the estimate by the factor 1 − 1/M.
-	BatchMean
-	// LeaveOneOut subtracts the mean loss of the other copies of the same
-	// example (with one copy: of the other rows of the pass). Unbiased.
-	LeaveOneOut
-	// Clean subtracts the row's loss with the noise off, which costs a second
-	// forward pass. Unbiased.
-	Clean
-)
+func init() {
+	MustRegister(Kind{
+		Name:        "glr",
+		Summary:     "generalized likelihood ratio: one noisy forward pass, one matrix product per noise site, no backward pass",
+		NewSettings: func() Settings { return &GLRSettings{Copies: 1, Baseline: "none", Sampler: "iid"} },
+		Variants: []Variant{
+			{Name: "copies", TOML: "copies = 4"},
+			{Name: "batch-mean", TOML: `copies = 4
+baseline = "batch-mean"`, Shrink: score.BatchMean.Shrink},
+			{Name: "leave-one-out", TOML: `copies = 4
+baseline = "leave-one-out"`},
+			{Name: "clean", TOML: `copies = 2
+baseline = "clean"`},
+			{Name: "antithetic", TOML: `copies = 4
+antithetic = true`},
+			{Name: "qmc", TOML: `copies = 4
+sampler = "qmc"
+baseline = "clean"`},
+			{Name: "layerwise", TOML: `copies = 4
+layerwise = true
+baseline = "leave-one-out"`},
+		},
+	})
+}
 
-// ParseBaseline maps none, batch-mean, leave-one-out and clean to their
-// Baseline.
-func ParseBaseline(s string) (Baseline, error) {
-	switch s {
-	case "none", "":
-		return NoBaseline, nil
-	case "batch-mean":
-		return BatchMean, nil
-	case "leave-one-out":
-		return LeaveOneOut, nil
-	case "clean":
-		return Clean, nil
+// GLRSettings are the keys of a glr [estimator] table.
+type GLRSettings struct {
+	// Copies is the number K of noisy copies of each example per pass.
+	Copies int `toml:"copies"`
+	// Baseline is subtracted from each row's loss: none, batch-mean,
+	// leave-one-out or clean (see score.Baseline).
+	Baseline string `toml:"baseline"`
+	// Antithetic pairs the copies with negated noise; needs an even Copies
+	// and no baseline (a baseline cancels within a pair).
+	Antithetic bool `toml:"antithetic"`
+	// Sampler is iid or qmc (see score.QMC).
+	Sampler string `toml:"sampler"`
+	// Layerwise adds noise at one site per pass, one pass per site, each
+	// giving that site's gradient (ULR, Jiang et al., ICLR 2024).
+	Layerwise bool `toml:"layerwise"`
+}
+
+// Target is Smoothed: GLR is unbiased for the gradient of the noisy
+// network's expected loss.
+func (s *GLRSettings) Target() Target { return Smoothed }
+
+// String describes the settings: "glr K=10 leave-one-out".
+func (s *GLRSettings) String() string {
+	parts := []string{fmt.Sprintf("glr K=%d", s.Copies)}
+	if s.Baseline != "none" {
+		parts = append(parts, s.Baseline)
 	}
-	return 0, fmt.Errorf("unknown baseline %q (want none | batch-mean | leave-one-out | clean)", s)
+	if s.Antithetic {
+		parts = append(parts, "antithetic")
+	}
+	if s.Sampler != "iid" {
+		parts = append(parts, s.Sampler)
+	}
+	if s.Layerwise {
+		parts = append(parts, "layerwise")
+	}
+	return strings.Join(parts, " ")
 }
 
-func (b Baseline) String() string {
-	return [...]string{"none", "batch-mean", "leave-one-out", "clean"}[b]
+// Check implements Settings.
+func (s *GLRSettings) Check(info Info) []Problem {
+	var ps []Problem
+	add := func(key, format string, args ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, args...)}) }
+	if s.Copies < 1 || s.Copies > MaxCopies {
+		add("copies", "must be in [1, %d], got %d", MaxCopies, s.Copies)
+	}
+	b, err := score.ParseBaseline(s.Baseline)
+	if err != nil {
+		add("baseline", "%v", err)
+	}
+	sampler, err := score.ParseSampler(s.Sampler)
+	if err != nil {
+		add("sampler", "%v", err)
+	}
+	if s.Antithetic && s.Copies%2 != 0 {
+		add("copies", "antithetic pairs need an even number of copies, got %d", s.Copies)
+	}
+	if s.Antithetic && b != score.None {
+		add("baseline", "a baseline cancels within antithetic pairs, adding only its cost (and a leave-one-out baseline that holds the pair's other copy biases the estimate); set baseline = \"none\" with antithetic = true")
+	}
+	if sampler == score.QMC && b.UsesOtherCopies() {
+		add("baseline", "the %s baseline is built from the other copies' losses, which QMC couples to the row's own noise, so the estimate would be biased; use baseline = \"none\" or \"clean\" with sampler = \"qmc\"", b)
+	}
+	if sampler == score.QMC && s.Copies < 2 {
+		add("copies", "a QMC point set needs at least 2 copies, got %d", s.Copies)
+	}
+	if b == score.LeaveOneOut && s.Copies == 1 && info.Batch < 2 {
+		add("baseline", "a leave-one-out baseline needs at least 2 rows per pass")
+	}
+	if s.Layerwise && info.Sites < 1 {
+		add("layerwise", "the network has no noise site")
+	}
+	return ps
 }
 
-// GLROptions configures the GLR estimator.
-type GLROptions struct {
-	Copies     int // noisy copies of each example per pass
-	Baseline   Baseline
-	Antithetic bool // copies come in pairs with negated noise; needs even Copies
+// New implements Settings.
+func (s *GLRSettings) New(base graph.Spec) (Estimator, error) {
+	if ps := s.Check(Info{Sites: 1, Batch: base.Batch}); len(ps) > 0 {
+		return nil, fmt.Errorf("glr: %s: %s", ps[0].Key, ps[0].Msg)
+	}
+	baseline, _ := score.ParseBaseline(s.Baseline)
+	sampler, _ := score.ParseSampler(s.Sampler)
+	return newGLR(base, s.Copies, baseline, sampler, s.Antithetic, s.Layerwise)
 }
 
-// GLR is the generalized likelihood-ratio (push-out) estimator: one forward
-// pass with noise on gives every layer's gradient,
+// glrEstimator is the GLR estimator. For each noise site with input X
+// (rows × in) and scores ψ(R) (rows × out) of a pass of M rows it forms
 //
-//	G = Xᵀ · (diag(L − baseline) · ψ(R)) / M
+//	G = Xᵀ · (diag(L − b)·ψ(R)) / M
 //
-// for each noise site with input X (M × in) and score ψ(R) (M × out), and the
-// column sums of the same product for a bias.
-type GLR struct {
-	net     *graph.Network
-	opts    GLROptions
-	machine G.VM
-	sites   []glrSite
-	losses  []float64 // per row, noisy
-	clean   []float64 // per row, noise off (Clean baseline)
-	weights []float64 // per row: (L − baseline)/M
+// with one matrix product, and the column sums of the same product for a
+// bias. At the site where the copies are made, X holds each example once, so
+// Xᵀ·S = Xᵀ·(the sum of S over copies).
+type glrEstimator struct {
+	baseline score.Baseline
+	passes   []*glrPass
+	clean    *glrPass // the noise-free pass of the clean baseline
+	params   int
+}
+
+// glrPass is one noisy network: all sites at once, or one site (layerwise).
+type glrPass struct {
+	net      *graph.Network
+	prog     *graph.Program
+	losses   []float64
+	centered []float64
+	sites    []*glrSite // the sites whose gradients the pass gives
 }
 
 type glrSite struct {
-	*graph.Site
+	site          *graph.Site
 	weight, bias  int // parameter indices; bias −1 when none
 	rows, in, out int // noisy rows, input width, output width
-	inRows        int // rows of the input: rows/Site.Tiled
-	// scratch: Xᵀ (in × inRows), S (rows × out), and for a tiled site the
-	// sum of S over copies (inRows × out)
-	xt, s, ssum *tensor.Dense
+	inRows        int // rows of the input: rows/Tiled
+	group         int // site rows per logit row
+	s             *tensor.Dense
+	p64           linalg.Product[float64]
+	p32           linalg.Product[float32]
+	// the pass in progress, for the parallel loop
+	w     []float64
+	score *tensor.Dense
+	body  func(lo, hi int)
 }
 
-// NewGLR returns a GLR estimator on net. It sets the network's copies and
-// compiles a forward-only machine for the part of the graph the losses need.
-func NewGLR(net *graph.Network, opts GLROptions) (*GLR, error) {
-	if opts.Copies == 0 {
-		opts.Copies = 1
+func newGLR(base graph.Spec, copies int, baseline score.Baseline, sampler score.Sampler, antithetic, layerwise bool) (*glrEstimator, error) {
+	e := &glrEstimator{baseline: baseline}
+	spec := base
+	spec.Copies, spec.NoiseOff, spec.OnlySite, spec.Sampler, spec.Antithetic, spec.Surrogate = copies, false, 0, sampler, antithetic, graph.ZeroDerivative
+	if spec.Params == nil {
+		return nil, fmt.Errorf("glr: the spec carries no weights (make them with graph.NewParams)")
 	}
-	if opts.Baseline < NoBaseline || opts.Baseline > Clean {
-		return nil, fmt.Errorf("glr: unknown baseline %d", int(opts.Baseline))
+	first, err := e.addPass(spec, -1)
+	if err != nil {
+		return nil, err
 	}
-	if err := net.SetCopies(opts.Copies, opts.Antithetic); err != nil {
+	if layerwise {
+		// One pass per site, each with noise at its site alone.
+		sites := len(first.net.Sites)
+		e.passes = e.passes[:0]
+		for l := 1; l <= sites; l++ {
+			ls := spec
+			ls.OnlySite = l
+			if _, err := e.addPass(ls, l-1); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if baseline == score.Clean {
+		cs := base
+		cs.Copies, cs.NoiseOff, cs.OnlySite = 1, true, 0
+		net, err := graph.Build(cs)
+		if err != nil {
+			return nil, fmt.Errorf("glr: clean network: %w", err)
+		}
+		prog, err := net.Program(net.Losses)
+		if err != nil {
+			return nil, fmt.Errorf("glr: %w", err)
+		}
+		e.clean = &glrPass{net: net, prog: prog, losses: make([]float64, net.Rows())}
+	}
+	// Every parameter must be the weight or bias of a site some pass covers.
+	covered := make([]bool, e.params)
+	for _, p := range e.passes {
+		for _, s := range p.sites {
+			covered[s.weight] = true
+			if s.bias >= 0 {
+				covered[s.bias] = true
+			}
+		}
+	}
+	for i, c := range covered {
+		if !c {
+			return nil, fmt.Errorf("glr: parameter %s is not the weight or bias of a noise site, so no likelihood ratio reaches it", first.net.Params[i].Name())
+		}
+	}
+	return e, nil
+}
+
+// addPass builds a network for spec and the gradients of its sites (of
+// site only, when site ≥ 0).
+func (e *glrEstimator) addPass(spec graph.Spec, site int) (*glrPass, error) {
+	net, err := graph.Build(spec)
+	if err != nil {
+		return nil, fmt.Errorf("glr: network: %w", err)
+	}
+	prog, err := net.Program(net.Losses)
+	if err != nil {
 		return nil, fmt.Errorf("glr: %w", err)
 	}
-	if opts.Baseline == LeaveOneOut && net.Rows() < 2 {
-		return nil, fmt.Errorf("glr: a leave-one-out baseline needs at least 2 rows per pass")
-	}
+	e.params = len(net.Params)
 	index := map[*G.Node]int{}
 	for i, p := range net.Params {
 		index[p] = i
 	}
-	e := &GLR{net: net, opts: opts}
-	dt := net.Spec().Dtype
+	pass := &glrPass{net: net, prog: prog, losses: make([]float64, net.Rows()), centered: make([]float64, net.Rows())}
 	for _, s := range net.Sites {
+		if site >= 0 && s.Index != site {
+			continue
+		}
 		wi, ok := index[s.Weight]
 		if !ok {
 			return nil, fmt.Errorf("glr: site %s: its weight %s is not a parameter", s.Name, s.Weight.Name())
@@ -116,210 +250,136 @@ func NewGLR(net *graph.Network, opts GLROptions) (*GLR, error) {
 				return nil, fmt.Errorf("glr: site %s: its bias %s is not a parameter", s.Name, s.Bias.Name())
 			}
 		}
-		inRows, in, out := s.Input.Shape()[0], s.Weight.Shape()[0], s.Weight.Shape()[1]
-		rows := inRows * s.Tiled
-		site := glrSite{
-			Site: s, weight: wi, bias: bi, rows: rows, in: in, out: out, inRows: inRows,
-			xt: tensor.New(tensor.WithShape(in, inRows), tensor.Of(dt)),
-			s:  tensor.New(tensor.WithShape(rows, out), tensor.Of(dt)),
-		}
-		if s.Tiled > 1 {
-			site.ssum = tensor.New(tensor.WithShape(inRows, out), tensor.Of(dt))
-		}
-		e.sites = append(e.sites, site)
+		in, out := s.Weight.Shape()[0], s.Weight.Shape()[1]
+		gs := &glrSite{site: s, weight: wi, bias: bi, rows: s.Rows, in: in, out: out,
+			inRows: s.Rows / s.Tiled, group: s.Group,
+			s: tensor.New(tensor.WithShape(s.Rows/s.Tiled, out), tensor.Of(spec.Dtype))}
+		gs.body = gs.scoreRows
+		pass.sites = append(pass.sites, gs)
 	}
-	m, err := net.Compile(net.Losses)
-	if err != nil {
-		return nil, fmt.Errorf("glr: %w", err)
-	}
-	e.machine = m
-	e.losses = make([]float64, net.Rows())
-	e.weights = make([]float64, net.Rows())
-	if opts.Baseline == Clean {
-		e.clean = make([]float64, net.Rows())
-	}
-	return e, nil
+	e.passes = append(e.passes, pass)
+	return pass, nil
 }
 
-// Close releases the machine.
-func (e *GLR) Close() error { return e.machine.Close() }
+// Close implements Estimator.
+func (e *glrEstimator) Close() error { return nil }
 
 // Estimate implements Estimator.
-func (e *GLR) Estimate(x []float64, labels []int, grads []*tensor.Dense) (Stats, error) {
-	if err := checkGrads(e.net, grads); err != nil {
+func (e *glrEstimator) Estimate(batch graph.Examples, step uint64, grads []*tensor.Dense) (Stats, error) {
+	if err := checkGrads(e.passes[0].net, grads); err != nil {
 		return Stats{}, fmt.Errorf("glr: %w", err)
 	}
-	// Another estimator may share the network: restore this one's copies.
-	if err := e.net.SetCopies(e.opts.Copies, e.opts.Antithetic); err != nil {
-		return Stats{}, fmt.Errorf("glr: %w", err)
-	}
-	if err := e.net.Feed(x, labels); err != nil {
-		return Stats{}, fmt.Errorf("glr: %w", err)
-	}
-	var err error
-	if e.opts.Baseline == Clean {
-		e.net.SetNoise(graph.NoiseOff)
-		if err = run(e.machine); err != nil {
+	var st Stats
+	var clean []float64
+	if e.clean != nil {
+		if err := e.clean.net.Feed(batch); err != nil {
+			return Stats{}, fmt.Errorf("glr: %w", err)
+		}
+		if err := e.clean.prog.Run(); err != nil {
+			return Stats{}, fmt.Errorf("glr: clean %w", err)
+		}
+		if err := readLosses(e.clean.net, e.clean.prog, e.clean.losses); err != nil {
 			return Stats{}, fmt.Errorf("glr: clean pass: %w", err)
 		}
-		if e.clean, err = finiteLosses(e.net, e.clean); err != nil {
-			return Stats{}, fmt.Errorf("glr: clean pass: %w", err)
+		clean = e.clean.losses
+		st.Rows += e.clean.net.Rows()
+	}
+	for i, p := range e.passes {
+		if err := p.net.Feed(batch); err != nil {
+			return Stats{}, fmt.Errorf("glr: %w", err)
+		}
+		p.net.SetStep(step)
+		if err := p.prog.Run(); err != nil {
+			return Stats{}, fmt.Errorf("glr: noisy %w", err)
+		}
+		if err := readLosses(p.net, p.prog, p.losses); err != nil {
+			return Stats{}, fmt.Errorf("glr: %w", err)
+		}
+		if i == 0 {
+			st.Loss = mean(p.losses)
+		}
+		st.Rows += p.net.Rows()
+		score.Center(p.centered, p.losses, clean, p.net.Copies(), e.baseline)
+		// Each row's weight is (L − b)/M.
+		m := float64(len(p.centered))
+		for j := range p.centered {
+			p.centered[j] /= m
+		}
+		for _, s := range p.sites {
+			if err := s.gradient(p.prog, p.centered, grads); err != nil {
+				return Stats{}, fmt.Errorf("glr: site %s: %w", s.site.Name, err)
+			}
 		}
 	}
-	e.net.SetNoise(graph.NoiseFresh)
-	defer e.machine.Reset()
-	if err = graph.Run(e.machine); err != nil {
-		return Stats{}, fmt.Errorf("glr: noisy %w", err)
-	}
-	if e.losses, err = finiteLosses(e.net, e.losses); err != nil {
-		return Stats{}, fmt.Errorf("glr: %w", err)
-	}
-	e.rowWeights()
-	for i := range e.sites {
-		if err := e.sites[i].gradient(e.weights, grads); err != nil {
-			return Stats{}, fmt.Errorf("glr: site %s: %w", e.sites[i].Name, err)
-		}
-	}
-	return Stats{Loss: mean(e.losses)}, nil
+	return st, nil
 }
 
-// rowWeights sets weights[m] = (L_m − baseline_m)/M.
-func (e *GLR) rowWeights() {
-	L, w := e.losses, e.weights
-	M := float64(len(L))
-	switch e.opts.Baseline {
-	case NoBaseline:
-		for m, l := range L {
-			w[m] = l / M
-		}
-	case BatchMean:
-		b := mean(L)
-		for m, l := range L {
-			w[m] = (l - b) / M
-		}
-	case Clean:
-		for m, l := range L {
-			w[m] = (l - e.clean[m]) / M
-		}
-	case LeaveOneOut:
-		k := e.net.Copies()
-		if k == 1 {
-			total := mean(L) * M
-			for m, l := range L {
-				w[m] = (l - (total-l)/(M-1)) / M
-			}
-			return
-		}
-		b := len(L) / k
-		for i := 0; i < b; i++ {
-			var total float64
-			for c := 0; c < k; c++ {
-				total += L[c*b+i]
-			}
-			for c := 0; c < k; c++ {
-				l := L[c*b+i]
-				w[c*b+i] = (l - (total-l)/float64(k-1)) / M
-			}
-		}
+// gradient writes the site's weight (and bias) gradient into grads:
+// S = Σ_copies diag(w)·ψ(R), gW = Xᵀ·S, gb = 1ᵀ·S.
+func (s *glrSite) gradient(prog *graph.Program, w []float64, grads []*tensor.Dense) error {
+	x, err := prog.Dense(s.site.Input)
+	if err != nil {
+		return err
 	}
-}
-
-// gradient writes this site's weight (and bias) gradient into grads:
-// S = diag(w)·ψ(R), gW = Xᵀ·S, gb = 1ᵀ·S.
-func (s *glrSite) gradient(w []float64, grads []*tensor.Dense) error {
-	xv, ok := s.Input.Value().(*tensor.Dense)
-	if !ok || xv.Shape()[0] != s.inRows || xv.Shape()[1] != s.in {
-		return fmt.Errorf("the layer input was not computed")
+	if x.Shape()[0] != s.inRows || x.Shape()[1] != s.in {
+		return fmt.Errorf("the layer input is %v, want %d × %d", x.Shape(), s.inRows, s.in)
 	}
-	score := s.Op.Score()
+	s.w, s.score = w, s.site.Op.Score()
+	parallel.For(s.inRows, max(1, 1<<14/s.out), s.body)
+	s.w, s.score = nil, nil
 	var gb *tensor.Dense
 	if s.bias >= 0 {
 		gb = grads[s.bias]
 	}
-	switch x := xv.Data().(type) {
-	case []float64:
-		siteGradient(x, score.Float64s(), w, s.xt.Float64s(), s.s.Float64s(), float64s(s.ssum), grads[s.weight].Float64s(), float64s(gb), s.rows, s.inRows, s.in, s.out)
-	case []float32:
-		siteGradient(x, score.Float32s(), w, s.xt.Float32s(), s.s.Float32s(), float32s(s.ssum), grads[s.weight].Float32s(), float32s(gb), s.rows, s.inRows, s.in, s.out)
-	default:
-		return fmt.Errorf("unsupported dtype %v", xv.Dtype())
+	if x.Dtype() == tensor.Float32 {
+		sv := s.s.Float32s()
+		s.p32.Gemm(true, false, s.in, s.out, s.inRows, 1, x.Float32s(), s.in, sv, s.out, 0, grads[s.weight].Float32s(), s.out)
+		if gb != nil {
+			colSums(sv, gb.Float32s(), s.inRows, s.out)
+		}
+		return nil
+	}
+	sv := s.s.Float64s()
+	s.p64.Gemm(true, false, s.in, s.out, s.inRows, 1, x.Float64s(), s.in, sv, s.out, 0, grads[s.weight].Float64s(), s.out)
+	if gb != nil {
+		colSums(sv, gb.Float64s(), s.inRows, s.out)
 	}
 	return nil
 }
 
-func float64s(t *tensor.Dense) []float64 {
-	if t == nil {
-		return nil
+// scoreRows computes rows [lo, hi) of S: S[q] = Σ_c w[(c·Q+q)/group]·ψ[c·Q+q]
+// over the Tiled copies, with Q = inRows.
+func (s *glrSite) scoreRows(lo, hi int) {
+	if s.score.Dtype() == tensor.Float32 {
+		weightScores(s.w, s.score.Float32s(), s.s.Float32s(), lo, hi, s.inRows, s.rows/s.inRows, s.group, s.out)
+		return
 	}
-	return t.Float64s()
+	weightScores(s.w, s.score.Float64s(), s.s.Float64s(), lo, hi, s.inRows, s.rows/s.inRows, s.group, s.out)
 }
 
-func float32s(t *tensor.Dense) []float32 {
-	if t == nil {
-		return nil
+func weightScores[T float32 | float64](w []float64, psi, out []T, lo, hi, q, copies, group, units int) {
+	for r := lo; r < hi; r++ {
+		dst := out[r*units : (r+1)*units]
+		wr := T(w[r/group])
+		for j, p := range psi[r*units : (r+1)*units] {
+			dst[j] = wr * p
+		}
+		for c := 1; c < copies; c++ {
+			row := c*q + r
+			wc := T(w[row/group])
+			for j, p := range psi[row*units : (row+1)*units] {
+				dst[j] += wc * p
+			}
+		}
 	}
-	return t.Float32s()
 }
 
-// siteGradient computes S = diag(w)·ψ(R) over the rows noisy rows, and
-// from it gW = Xᵀ·S and gb = 1ᵀ·S. When the input X has fewer rows than S
-// (inRows = rows/copies, a tiled site), row m of X feeds rows m, m+inRows,
-// ... of S, so Xᵀ·S = Xᵀ·(sum of S's copies): one GEMM over inRows rows.
-func siteGradient[T float32 | float64](x, psi []T, w []float64, xt, s, ssum, gw, gb []T, rows, inRows, in, out int) {
+// colSums sets out to the column sums of the rows × cols matrix g.
+func colSums[T float32 | float64](g, out []T, rows, cols int) {
+	clear(out)
 	for m := 0; m < rows; m++ {
-		wm := T(w[m])
-		pr, sr := psi[m*out:(m+1)*out], s[m*out:(m+1)*out]
-		for j, p := range pr {
-			sr[j] = wm * p
+		for j, v := range g[m*cols : (m+1)*cols] {
+			out[j] += v
 		}
-	}
-	if inRows < rows {
-		copy(ssum, s[:inRows*out])
-		for c := 1; c < rows/inRows; c++ {
-			for i, v := range s[c*inRows*out : (c+1)*inRows*out] {
-				ssum[i] += v
-			}
-		}
-		s = ssum
-	}
-	// Pure-Go BLAS runs a transposed left operand far slower than a plain
-	// one, so transpose X first (O(inRows·in)) and multiply Xᵀ·S untransposed.
-	transpose(x, xt, inRows, in)
-	gemm(in, out, inRows, xt, s, gw)
-	if gb != nil {
-		clear(gb)
-		for m := 0; m < inRows; m++ {
-			for j, v := range s[m*out : (m+1)*out] {
-				gb[j] += v
-			}
-		}
-	}
-}
-
-// transpose writes the cols × rows transpose of the rows × cols matrix a into
-// t, in cache-sized tiles.
-func transpose[T float32 | float64](a, t []T, rows, cols int) {
-	const tile = 32
-	for i0 := 0; i0 < rows; i0 += tile {
-		i1 := min(i0+tile, rows)
-		for j0 := 0; j0 < cols; j0 += tile {
-			j1 := min(j0+tile, cols)
-			for i := i0; i < i1; i++ {
-				row := a[i*cols : (i+1)*cols]
-				for j := j0; j < j1; j++ {
-					t[j*rows+i] = row[j]
-				}
-			}
-		}
-	}
-}
-
-// gemm sets c (m × n) = a (m × k) · b (k × n), all row-major.
-func gemm[T float32 | float64](m, n, k int, a, b, c []T) {
-	switch a := any(a).(type) {
-	case []float64:
-		blas64.Implementation().Dgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, any(b).([]float64), n, 0, any(c).([]float64), n)
-	case []float32:
-		blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, any(b).([]float32), n, 0, any(c).([]float32), n)
 	}
 }

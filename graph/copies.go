@@ -94,11 +94,11 @@ func (op *TileOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	op.out = reuse(op.out, tensor.Shape{in.Shape()[0] * op.copies, in.Shape()[1]}, in.Dtype())
-	switch x := in.Data().(type) {
-	case []float64:
-		tile(x, op.out.Float64s(), op.copies)
-	case []float32:
-		tile(x, op.out.Float32s(), op.copies)
+	switch in.Dtype() {
+	case tensor.Float64:
+		tile(in.Float64s(), op.out.Float64s(), op.copies)
+	case tensor.Float32:
+		tile(in.Float32s(), op.out.Float32s(), op.copies)
 	default:
 		return nil, fmt.Errorf("tile: unsupported dtype %v", in.Dtype())
 	}
@@ -177,11 +177,11 @@ func (op *SumCopiesOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("sum of copies: %d rows do not split into %d copies", rows, op.copies)
 	}
 	op.out = reuse(op.out, tensor.Shape{rows / op.copies, cols}, in.Dtype())
-	switch x := in.Data().(type) {
-	case []float64:
-		sumCopies(x, op.out.Float64s(), op.copies)
-	case []float32:
-		sumCopies(x, op.out.Float32s(), op.copies)
+	switch in.Dtype() {
+	case tensor.Float64:
+		sumCopies(in.Float64s(), op.out.Float64s(), op.copies)
+	case tensor.Float32:
+		sumCopies(in.Float32s(), op.out.Float32s(), op.copies)
 	default:
 		return nil, fmt.Errorf("sum of copies: unsupported dtype %v", in.Dtype())
 	}

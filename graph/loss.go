@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/glr-project/glr/internal/parallel"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -62,6 +63,11 @@ type LossOp struct {
 	kind LossKind
 	id   int
 	out  *tensor.Dense
+
+	// the pass in progress, for the parallel loop
+	z, y    *tensor.Dense
+	classes int
+	body    func(lo, hi int)
 }
 
 // NewLossOp returns the loss op of the given kind; id must be unique among the
@@ -70,7 +76,9 @@ func NewLossOp(kind LossKind, id int) (*LossOp, error) {
 	if kind != CrossEntropy && kind != ZeroOne && kind != Squared {
 		return nil, fmt.Errorf("unknown loss kind %v", kind)
 	}
-	return &LossOp{kind: kind, id: id}, nil
+	op := &LossOp{kind: kind, id: id}
+	op.body = op.rows
+	return op, nil
 }
 
 // Kind is the loss the op computes.
@@ -118,15 +126,27 @@ func (op *LossOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	rows, classes := z.Shape()[0], z.Shape()[1]
 	op.out = reuse(op.out, tensor.Shape{rows}, z.Dtype())
-	switch zd := z.Data().(type) {
-	case []float64:
-		rowLosses(op.kind, zd, y.Float64s(), op.out.Float64s(), classes)
-	case []float32:
-		rowLosses(op.kind, zd, y.Float32s(), op.out.Float32s(), classes)
-	default:
+	if z.Dtype() != tensor.Float64 && z.Dtype() != tensor.Float32 {
 		return nil, fmt.Errorf("%v loss: unsupported dtype %v", op.kind, z.Dtype())
 	}
+	op.z, op.y, op.classes = z, y, classes
+	parallel.For(rows, lossGrain, op.body)
+	op.z, op.y = nil, nil
 	return op.out, nil
+}
+
+// lossGrain is the number of rows a parallel loss loop hands to one
+// goroutine at a time.
+const lossGrain = 256
+
+// rows computes the losses of rows [lo, hi) of the pass in progress.
+func (op *LossOp) rows(lo, hi int) {
+	c := op.classes
+	if op.z.Dtype() == tensor.Float64 {
+		rowLosses(op.kind, op.z.Float64s()[lo*c:hi*c], op.y.Float64s()[lo*c:hi*c], op.out.Float64s()[lo:hi], c)
+		return
+	}
+	rowLosses(op.kind, op.z.Float32s()[lo*c:hi*c], op.y.Float32s()[lo*c:hi*c], op.out.Float32s()[lo:hi], c)
 }
 
 func twoDense(what string, vals []G.Value) (a, b *tensor.Dense, err error) {
@@ -244,6 +264,7 @@ func (op *LossOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 type lossGradOp struct {
 	kind LossKind
 	id   int
+	out  *tensor.Dense
 }
 
 func (op *lossGradOp) Arity() int { return 3 }
@@ -277,17 +298,17 @@ func (op *lossGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if !ok || g.Shape().TotalSize() != z.Shape()[0] {
 		return nil, fmt.Errorf("%v loss gradient: want %d upstream gradients, got %v", op.kind, z.Shape()[0], vals[2].Shape())
 	}
-	out := tensor.New(tensor.WithShape(z.Shape().Clone()...), tensor.Of(z.Dtype()))
+	op.out = reuse(op.out, z.Shape(), z.Dtype())
 	classes := z.Shape()[1]
-	switch zd := z.Data().(type) {
-	case []float64:
-		rowLossGrads(op.kind, zd, y.Float64s(), g.Float64s(), out.Float64s(), classes)
-	case []float32:
-		rowLossGrads(op.kind, zd, y.Float32s(), g.Float32s(), out.Float32s(), classes)
+	switch z.Dtype() {
+	case tensor.Float64:
+		rowLossGrads(op.kind, z.Float64s(), y.Float64s(), g.Float64s(), op.out.Float64s(), classes)
+	case tensor.Float32:
+		rowLossGrads(op.kind, z.Float32s(), y.Float32s(), g.Float32s(), op.out.Float32s(), classes)
 	default:
 		return nil, fmt.Errorf("%v loss gradient: unsupported dtype %v", op.kind, z.Dtype())
 	}
-	return out, nil
+	return op.out, nil
 }
 
 func rowLossGrads[T float32 | float64](kind LossKind, z, y, g, out []T, classes int) {
@@ -323,3 +344,151 @@ func (op *lossGradOp) Hashcode() uint32 {
 	return h.Sum32()
 }
 func (op *lossGradOp) String() string { return fmt.Sprintf("LossGrad[%v %d]", op.kind, op.id) }
+
+// MeanOp is the mean of a vector: the scalar cost that gorgonia.Grad
+// differentiates. Its gradient spreads the upstream scalar evenly over the
+// vector.
+type MeanOp struct {
+	opBase
+	f64 G.F64
+	f32 G.F32
+}
+
+// NewMeanOp returns a mean op; id must be unique among the graph's mean ops.
+func NewMeanOp(id string) *MeanOp { return &MeanOp{opBase: opBase{id: "glr.Mean{" + id + "}"}} }
+
+// Arity is 1.
+func (op *MeanOp) Arity() int { return 1 }
+
+// Type is Vector a → a.
+func (op *MeanOp) Type() hm.Type { return hm.NewFnType(typeVector, typeA) }
+
+// InferShape returns the scalar shape.
+func (op *MeanOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	if _, err := shapes(op.id, in, 1); err != nil {
+		return nil, err
+	}
+	return tensor.ScalarShape(), nil
+}
+
+// Do returns the mean, summed in order, as a scalar value the op owns.
+func (op *MeanOp) Do(vals ...G.Value) (G.Value, error) {
+	if err := arity(op.id, vals, 1); err != nil {
+		return nil, err
+	}
+	x, err := asDense(op.id, 0, vals[0], 1, tensor.Dtype{})
+	if err != nil {
+		return nil, err
+	}
+	n := x.Shape()[0]
+	switch x.Dtype() {
+	case tensor.Float64:
+		op.f64 = G.F64(sum(x.Float64s()) / float64(n))
+		return &op.f64, nil
+	case tensor.Float32:
+		op.f32 = G.F32(sum(x.Float32s()) / float64(n))
+		return &op.f32, nil
+	}
+	return nil, fmt.Errorf("%s: unsupported dtype %v", op.id, x.Dtype())
+}
+
+func sum[T float32 | float64](x []T) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v)
+	}
+	return s
+}
+
+// DiffWRT is true.
+func (op *MeanOp) DiffWRT(inputs int) []bool { return []bool{true} }
+
+// SymDiff returns the vector g/n.
+func (op *MeanOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if len(inputs) != 1 {
+		return nil, fmt.Errorf("%s: want 1 input, got %d", op.id, len(inputs))
+	}
+	d, err := G.ApplyOp(&meanGradOp{opBase: opBase{id: op.id + "/d"}}, grad, inputs[0])
+	if err != nil {
+		return nil, fmt.Errorf("%s: gradient: %w", op.id, err)
+	}
+	return G.Nodes{d}, nil
+}
+
+// meanGradOp spreads a scalar gradient g over a vector of n values: g/n each.
+type meanGradOp struct {
+	opBase
+	out *tensor.Dense
+}
+
+func (op *meanGradOp) Arity() int    { return 2 }
+func (op *meanGradOp) Type() hm.Type { return hm.NewFnType(typeA, typeVector, typeVector) }
+
+func (op *meanGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	if len(in) != 2 {
+		return nil, fmt.Errorf("%s: want 2 inputs, got %d", op.id, len(in))
+	}
+	s, ok := in[1].(tensor.Shape)
+	if !ok || len(s) != 1 {
+		return nil, fmt.Errorf("%s: want a vector, got %v", op.id, in[1])
+	}
+	return s.Clone(), nil
+}
+
+func (op *meanGradOp) Do(vals ...G.Value) (G.Value, error) {
+	if err := arity(op.id, vals, 2); err != nil {
+		return nil, err
+	}
+	g, err := Scalar(vals[0])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op.id, err)
+	}
+	x, err := asDense(op.id, 1, vals[1], 1, tensor.Dtype{})
+	if err != nil {
+		return nil, err
+	}
+	op.out = reuse(op.out, x.Shape(), x.Dtype())
+	v := g / float64(x.Shape()[0])
+	switch x.Dtype() {
+	case tensor.Float64:
+		fill(op.out.Float64s(), v)
+	case tensor.Float32:
+		fill(op.out.Float32s(), float32(v))
+	default:
+		return nil, fmt.Errorf("%s: unsupported dtype %v", op.id, x.Dtype())
+	}
+	return op.out, nil
+}
+
+func fill[T float32 | float64](x []T, v T) {
+	for i := range x {
+		x[i] = v
+	}
+}
+
+// Scalar returns the value of a scalar: a Gorgonia F64 or F32, or a tensor
+// of one element.
+func Scalar(v G.Value) (float64, error) {
+	switch s := v.(type) {
+	case *G.F64:
+		return float64(*s), nil
+	case *G.F32:
+		return float64(*s), nil
+	case *tensor.Dense:
+		if s.Shape().TotalSize() == 1 {
+			switch s.Dtype() {
+			case tensor.Float64:
+				if s.IsScalar() {
+					return s.ScalarValue().(float64), nil
+				}
+				return s.Float64s()[0], nil
+			case tensor.Float32:
+				if s.IsScalar() {
+					return float64(s.ScalarValue().(float32)), nil
+				}
+				return float64(s.Float32s()[0]), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("want a scalar, got %T", v)
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/glr-project/glr/score"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -28,65 +29,100 @@ type Layer interface {
 // at zero.
 type Initializer func(rng *rand.Rand, fanIn, fanOut int, dst []float64)
 
+// MaxElements is the largest number of values one tensor of a network may
+// hold (2³¹). Larger sizes are refused before anything is allocated.
+const MaxElements = 1 << 31
+
 // Spec describes a network to build.
 type Spec struct {
-	Inputs  int          // features per example, without any bias column
-	Classes int          // outputs per example: the logits
-	Rows    int          // rows per forward pass: batch size × copies
-	Dtype   tensor.Dtype // tensor.Float64 (the default) or tensor.Float32
-	Layers  []Layer      // applied in order; the last produces the logits
-	Loss    LossKind
-	Noise   Distribution
-	Scale   float64 // noise scale at every site: σ (gaussian) or b (laplace)
-	Seed    uint64  // seeds initial weights and every noise site
-	// Copies, when above 1, builds the network for that many noisy copies
-	// of each example: the input node holds Rows/Copies examples, and the
-	// first noise site tiles its pre-activation x·W (+ b) Copies times, so
-	// the input layer's product is computed once per example instead of
-	// once per copy. The estimators then use exactly Copies copies.
+	Inputs  int // features per example, without any bias column
+	Classes int // outputs per example: the logits
+	Batch   int // examples per pass
+	// Copies is the number of noisy copies of each example a pass holds (0
+	// means 1). The logits then have Batch·Copies rows, copy-major: row
+	// c·Batch + i is copy c of example i. The pre-activation of the first
+	// noisy site is computed once per example and tiled into the copies, so
+	// the layers below it cost one row per example, not one per copy.
 	Copies int
-
+	// InputBias gives the input a constant-1 last column, written once when
+	// the network is built: the first layer's weight then has Inputs+1 rows
+	// and its last row acts as the bias (the reference code's layout).
+	InputBias bool
+	Dtype     tensor.Dtype // tensor.Float64 (the default) or tensor.Float32
+	Layers    []Layer      // applied in order; the last produces the logits
+	Loss      LossKind
+	Noise     score.Law
+	// Scales holds the noise scale of each site, input side first, or one
+	// scale for every site: σ (Gaussian) or b (Laplace).
+	Scales []float64
+	// Sampler and Antithetic say how the copies draw their noise.
+	Sampler    score.Sampler
+	Antithetic bool
+	// NoiseOff builds every site with its noise off: the deterministic
+	// network.
+	NoiseOff bool
+	// OnlySite, when positive, adds noise at site number OnlySite alone
+	// (counting from 1, input side first); the copies are then made at that
+	// site, and the sites below it run once per example, noise-free.
+	OnlySite int
+	// Surrogate is the derivative backpropagation uses for threshold
+	// activations.
+	Surrogate Surrogate
+	Seed      uint64 // seeds initial weights and every noise site
 	// Params, when not nil, supplies the parameter values by name instead of
-	// the initialisers: a network built with the same layers shares these
-	// tensors, so an evaluation network of another row count sees every
-	// update of the training network.
+	// the initialisers: networks built with the same layers then share these
+	// tensors, so every network sees every update of the weights.
 	Params map[string]*tensor.Dense
 }
 
+// Rows is the number of rows of a pass: Batch·Copies.
+func (s Spec) Rows() int { return s.Batch * max(s.Copies, 1) }
+
+// tileAt is the index of the site at which the copies are made.
+func (s Spec) tileAt() int { return max(s.OnlySite-1, 0) }
+
 // Site is one noise site: the pre-activation v = X·W (+ b) + r of a layer.
-// The GLR estimator reads Input after a pass, and the op's draw and score.
+// The GLR estimator reads X and the op's score after a pass.
 type Site struct {
 	Name   string
-	Input  *G.Node // X: rows × in, the layer's input on the noisy path
+	Index  int     // 0-based, input side first
+	Input  *G.Node // X: the rows that feed the pre-activation linearly
 	Weight *G.Node // W: in × out
 	Bias   *G.Node // b: out, or nil
 	Op     *NoiseOp
 	Output *G.Node // v, the noisy pre-activation
-	// Tiled is how many noisy rows share each input row: Spec.Copies at a
-	// site whose input holds one row per example, 1 elsewhere.
+	// Tiled is how many noisy rows share each row of Input: the copies at
+	// the site where they are made, 1 elsewhere.
 	Tiled int
+	// Rows is the number of rows of the noisy pre-activation, and Group the
+	// number of them that belong to one row of the logits (1 for a dense
+	// layer; the output positions of a convolution), so that site row r
+	// belongs to logit row r/Group.
+	Rows, Group int
 }
 
-// Network is a built forward graph with a fixed number of rows.
+// Network is a built forward graph with a fixed number of rows per pass.
+// Estimators own the networks they build: nothing but SetStep and Feed
+// changes a network after it is built.
 type Network struct {
 	Graph   *G.ExprGraph
-	Input   *G.Node // rows × Inputs
-	Targets *G.Node // rows × Classes, one-hot for classification
-	Logits  *G.Node // rows × Classes, noisy when the noise is on
-	Losses  *G.Node // rows: the per-example losses
+	Input   *G.Node // Batch × (Inputs [+1])
+	Targets *G.Node // Rows × Classes, one-hot
+	Logits  *G.Node // Rows × Classes
+	Losses  *G.Node // Rows: the per-example losses
 	Loss    *G.Node // scalar: the mean of Losses
 	Params  G.Nodes // trainable parameters, in build order
 	Sites   []*Site // noise sites, in build order
 
 	spec   Spec
-	copies int
-	steps  int
-	losses int
+	ids    map[string]int
+	acts   []*ActivationOp
+	labels []int // the batch fed last, to clear its targets
 	grads  G.Nodes
 }
 
-// Scope names and creates the parameters of one layer while a network is
-// built.
+// Scope names and creates the parameters and ops of one layer while a
+// network is built.
 type Scope struct {
 	net    *Network
 	prefix string
@@ -111,12 +147,21 @@ func Build(spec Spec) (net *Network, err error) {
 		return nil, err
 	}
 	g := G.NewGraph()
-	net = &Network{Graph: g, spec: spec, copies: spec.Copies}
-	inRows := spec.Rows / spec.Copies
-	net.Input = G.NewMatrix(g, spec.Dtype, G.WithShape(inRows, spec.Inputs), G.WithName("input"),
-		G.WithValue(tensor.New(tensor.WithShape(inRows, spec.Inputs), tensor.Of(spec.Dtype))))
-	net.Targets = G.NewMatrix(g, spec.Dtype, G.WithShape(spec.Rows, spec.Classes), G.WithName("targets"),
-		G.WithValue(tensor.New(tensor.WithShape(spec.Rows, spec.Classes), tensor.Of(spec.Dtype))))
+	net = &Network{Graph: g, spec: spec, ids: map[string]int{}, labels: make([]int, spec.Batch)}
+	width := spec.Inputs
+	if spec.InputBias {
+		width++
+	}
+	in := tensor.New(tensor.WithShape(spec.Batch, width), tensor.Of(spec.Dtype))
+	if spec.InputBias {
+		for i := 0; i < spec.Batch; i++ {
+			setAt(in, i*width+spec.Inputs, 1)
+		}
+	}
+	net.Input = G.NewMatrix(g, spec.Dtype, G.WithShape(spec.Batch, width), G.WithName("input"), G.WithValue(in))
+	rows := spec.Rows()
+	net.Targets = G.NewMatrix(g, spec.Dtype, G.WithShape(rows, spec.Classes), G.WithName("targets"),
+		G.WithValue(tensor.New(tensor.WithShape(rows, spec.Classes), tensor.Of(spec.Dtype))))
 
 	names := map[string]bool{}
 	x := net.Input
@@ -131,19 +176,34 @@ func Build(spec Spec) (net *Network, err error) {
 	if len(net.Sites) == 0 {
 		return nil, errors.New("build: the network has no noise site; every layer's pre-activation needs one")
 	}
-	if x.Dims() != 2 || x.Shape()[0] != spec.Rows || x.Shape()[1] != spec.Classes {
-		return nil, fmt.Errorf("build: the last layer gives shape %v, want logits %d × %d", x.Shape(), spec.Rows, spec.Classes)
+	if n := len(spec.Scales); n != 1 && n != len(net.Sites) {
+		return nil, fmt.Errorf("build: %d noise scales for %d noise sites (give one, or one per site)", n, len(net.Sites))
+	}
+	if spec.OnlySite > len(net.Sites) {
+		return nil, fmt.Errorf("build: noise at site %d alone, but the network has %d sites", spec.OnlySite, len(net.Sites))
+	}
+	if x.Dims() != 2 || x.Shape()[0] != rows || x.Shape()[1] != spec.Classes {
+		return nil, fmt.Errorf("build: the last layer gives shape %v, want logits %d × %d", x.Shape(), rows, spec.Classes)
+	}
+	for _, s := range net.Sites {
+		perCopy := spec.Batch
+		if s.Op.Config().Copies > 1 || s.Index > spec.tileAt() {
+			perCopy = rows
+		}
+		if s.Rows%perCopy != 0 {
+			return nil, fmt.Errorf("build: site %s has %d rows, which do not split over %d logit rows", s.Name, s.Rows, perCopy)
+		}
+		s.Group = s.Rows / perCopy
 	}
 	net.Logits = x
-	lossOp, err := NewLossOp(spec.Loss, net.losses)
+	lossOp, err := NewLossOp(spec.Loss, 0)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	net.losses++
 	if net.Losses, err = G.ApplyOp(lossOp, net.Logits, net.Targets); err != nil {
 		return nil, fmt.Errorf("build: loss: %w", err)
 	}
-	if net.Loss, err = G.Mean(net.Losses); err != nil {
+	if net.Loss, err = G.ApplyOp(NewMeanOp("loss"), net.Losses); err != nil {
 		return nil, fmt.Errorf("build: mean loss: %w", err)
 	}
 	return net, nil
@@ -155,16 +215,28 @@ func (s Spec) check() error {
 		return fmt.Errorf("build: inputs must be at least 1, got %d", s.Inputs)
 	case s.Classes < 1:
 		return fmt.Errorf("build: classes must be at least 1, got %d", s.Classes)
-	case s.Rows < 1:
-		return fmt.Errorf("build: rows must be at least 1, got %d", s.Rows)
+	case s.Batch < 1:
+		return fmt.Errorf("build: batch must be at least 1, got %d", s.Batch)
+	case s.Copies < 1:
+		return fmt.Errorf("build: copies must be at least 1, got %d", s.Copies)
+	case s.Copies > 1 && s.NoiseOff:
+		return fmt.Errorf("build: %d noise-free copies of each example would all be the same", s.Copies)
 	case s.Dtype != tensor.Float64 && s.Dtype != tensor.Float32:
 		return fmt.Errorf("build: dtype must be float64 or float32, got %v", s.Dtype)
 	case len(s.Layers) == 0:
 		return errors.New("build: no layers")
-	case !(s.Scale > 0) || math.IsInf(s.Scale, 0):
-		return fmt.Errorf("build: noise scale must be positive and finite, got %v", s.Scale)
-	case s.Copies < 1 || s.Rows%s.Copies != 0:
-		return fmt.Errorf("build: %d rows do not split into %d copies", s.Rows, s.Copies)
+	case len(s.Scales) == 0:
+		return errors.New("build: no noise scale")
+	case s.OnlySite < 0:
+		return fmt.Errorf("build: noise site %d does not exist", s.OnlySite)
+	}
+	for i, sc := range s.Scales {
+		if !(sc > 0) || math.IsInf(sc, 0) {
+			return fmt.Errorf("build: noise scale %d must be positive and finite, got %v", i+1, sc)
+		}
+	}
+	if total := int64(s.Batch) * int64(s.Copies) * int64(max(s.Inputs+1, s.Classes)); total > MaxElements {
+		return fmt.Errorf("build: %d examples × %d copies × %d values exceed the limit of %d values per tensor", s.Batch, s.Copies, max(s.Inputs+1, s.Classes), int64(MaxElements))
 	}
 	if _, err := NewLossOp(s.Loss, 0); err != nil {
 		return fmt.Errorf("build: %w", err)
@@ -172,52 +244,55 @@ func (s Spec) check() error {
 	return nil
 }
 
+func setAt(t *tensor.Dense, i int, v float64) {
+	if t.Dtype() == tensor.Float32 {
+		t.Float32s()[i] = float32(v)
+		return
+	}
+	t.Float64s()[i] = v
+}
+
+// NewParams returns freshly initialised parameter values for networks like
+// spec, by name, to pass as [Spec.Params] to every network that should share
+// them.
+func NewParams(spec Spec) (map[string]*tensor.Dense, error) {
+	spec.Batch, spec.Copies, spec.NoiseOff, spec.OnlySite, spec.Params = 1, 1, true, 0, nil
+	net, err := Build(spec)
+	if err != nil {
+		return nil, err
+	}
+	return net.ParamValues(), nil
+}
+
 // Spec returns the spec the network was built from.
 func (n *Network) Spec() Spec { return n.spec }
 
-// Rows is the number of rows per pass.
-func (n *Network) Rows() int { return n.spec.Rows }
+// Rows is the number of rows per pass: Batch·Copies.
+func (n *Network) Rows() int { return n.spec.Rows() }
 
-// Copies is the number of copies of a batch the rows hold (see SetCopies).
-func (n *Network) Copies() int { return n.copies }
+// Batch is the number of examples per pass.
+func (n *Network) Batch() int { return n.spec.Batch }
 
-// BatchSize is Rows / Copies: the examples per pass.
-func (n *Network) BatchSize() int { return n.spec.Rows / n.copies }
+// Copies is the number of noisy copies of each example per pass.
+func (n *Network) Copies() int { return n.spec.Copies }
 
-// SetCopies declares that the rows hold copies of one batch of Rows/copies
-// examples, each copy with independent noise, or antithetic pairs of copies.
-func (n *Network) SetCopies(copies int, antithetic bool) error {
-	if copies < 1 || n.spec.Rows%copies != 0 {
-		return fmt.Errorf("network: %d rows do not split into %d copies", n.spec.Rows, copies)
-	}
-	if n.spec.Copies > 1 && copies != n.spec.Copies {
-		return fmt.Errorf("network: built for %d copies of each example, asked for %d", n.spec.Copies, copies)
-	}
+// SetStep sets the position in the noise streams of the next passes: a pass
+// at a given step draws the same noise whenever it is run.
+func (n *Network) SetStep(step uint64) {
 	for _, s := range n.Sites {
-		if err := s.Op.SetCopies(copies, antithetic); err != nil {
-			return err
-		}
-	}
-	n.copies = copies
-	return nil
-}
-
-// SetNoise sets the mode of every noise site.
-func (n *Network) SetNoise(m NoiseMode) {
-	for _, s := range n.Sites {
-		s.Op.SetMode(m)
-	}
-}
-
-// Reseed restarts every noise site's generator from seed.
-func (n *Network) Reseed(seed uint64) {
-	for _, s := range n.Sites {
-		s.Op.Reseed(seed)
+		s.Op.SetStep(step)
 	}
 }
 
 // HasStep reports whether the network holds a threshold (step) activation.
-func (n *Network) HasStep() bool { return n.steps > 0 }
+func (n *Network) HasStep() bool {
+	for _, a := range n.acts {
+		if a.Activation() == Threshold {
+			return true
+		}
+	}
+	return false
+}
 
 // ParamValues returns every parameter's value tensor by name; passing it as
 // [Spec.Params] builds a network that shares them.
@@ -229,49 +304,56 @@ func (n *Network) ParamValues() map[string]*tensor.Dense {
 	return m
 }
 
-// Feed writes a batch into the input and target nodes: x holds
-// BatchSize()·Inputs features row by row and labels BatchSize() class
-// indices; each copy of the rows receives the whole batch. It allocates
-// nothing.
-func (n *Network) Feed(x []float64, labels []int) error {
-	b, in, classes := n.BatchSize(), n.spec.Inputs, n.spec.Classes
-	if len(labels) != b {
-		return fmt.Errorf("feed: got %d labels, want a batch of %d", len(labels), b)
+// ParamTensors returns the parameters' value tensors in the order of Params.
+func (n *Network) ParamTensors() []*tensor.Dense {
+	ts := make([]*tensor.Dense, len(n.Params))
+	for i, p := range n.Params {
+		ts[i] = p.Value().(*tensor.Dense)
 	}
-	if len(x) != b*in {
-		return fmt.Errorf("feed: got %d features, want %d examples × %d = %d", len(x), b, in, b*in)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= classes {
-			return fmt.Errorf("feed: label %d of example %d is outside [0, %d)", l, i, classes)
-		}
-	}
-	// A network built with copies holds each example once in its input.
-	xCopies := n.copies / n.spec.Copies
-	switch xs := n.Input.Value().Data().(type) {
-	case []float64:
-		feed(xs, n.Targets.Value().Data().([]float64), x, labels, xCopies, n.copies, classes)
-	case []float32:
-		feed(xs, n.Targets.Value().Data().([]float32), x, labels, xCopies, n.copies, classes)
-	}
-	return nil
+	return ts
 }
 
-func feed[T float32 | float64](xs, ys []T, x []float64, labels []int, xCopies, copies, classes int) {
-	block := len(x)
-	for c := 0; c < xCopies; c++ {
-		dst := xs[c*block : (c+1)*block]
-		for i, v := range x {
-			dst[i] = T(v)
-		}
+// Program compiles the part of the network's graph that roots depend on.
+func (n *Network) Program(roots ...*G.Node) (*Program, error) {
+	p, err := NewProgram(roots...)
+	if err != nil {
+		return nil, fmt.Errorf("network: %w", err)
 	}
-	clear(ys)
-	b := len(labels)
-	for c := 0; c < copies; c++ {
-		for i, l := range labels {
-			ys[(c*b+i)*classes+l] = 1
-		}
+	return p, nil
+}
+
+// Gradients returns the symbolic gradient of the mean loss with respect to
+// every parameter, in the order of Params, built by gorgonia.Grad. It
+// differentiates the graph once, on first use, and returns the same nodes
+// afterwards. It fails for a loss without a derivative.
+func (n *Network) Gradients() (grads G.Nodes, err error) {
+	if n.grads != nil {
+		return n.grads, nil
 	}
+	if !n.spec.Loss.Differentiable() {
+		return nil, fmt.Errorf("backpropagation cannot differentiate the %v loss; use the glr estimator", n.spec.Loss)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			grads, err = nil, fmt.Errorf("differentiate the mean loss: %v", r)
+		}
+	}()
+	if grads, err = G.Grad(n.Loss, n.Params...); err != nil {
+		return nil, fmt.Errorf("differentiate the mean loss: %w", err)
+	}
+	n.grads = grads
+	return grads, nil
+}
+
+// nextID returns a network-unique id for an op of the given kind in scope.
+func (s *Scope) nextID(kind string) string {
+	key := s.prefix + "/" + kind
+	i := s.net.ids[key]
+	s.net.ids[key] = i + 1
+	if i == 0 {
+		return key
+	}
+	return fmt.Sprintf("%s%d", key, i+1)
 }
 
 // Graph is the graph under construction.
@@ -282,6 +364,9 @@ func (s *Scope) Dtype() tensor.Dtype { return s.net.spec.Dtype }
 
 // Name returns the scoped name of a parameter or node: "layer2/W".
 func (s *Scope) Name(local string) string { return s.prefix + "/" + local }
+
+// Spec is the spec of the network under construction.
+func (s *Scope) Spec() Spec { return s.net.spec }
 
 // Param creates the parameter local (scoped: "layer1/W") of the given shape:
 // a rows × cols matrix, or a vector when cols is 0. A matrix's values come
@@ -300,6 +385,9 @@ func (s *Scope) Param(local string, rows, cols int, init Initializer) (*G.Node, 
 	}
 	if rows < 1 || cols < 0 {
 		return nil, fmt.Errorf("parameter %s: impossible shape %v", name, shape)
+	}
+	if int64(rows)*int64(max(cols, 1)) > MaxElements {
+		return nil, fmt.Errorf("parameter %s: %d × %d values exceed the limit of %d", name, rows, cols, int64(MaxElements))
 	}
 	var val *tensor.Dense
 	if shared := s.net.spec.Params; shared != nil {
@@ -320,12 +408,11 @@ func (s *Scope) Param(local string, rows, cols int, init Initializer) (*G.Node, 
 			init(rng, rows, cols, init64)
 		}
 		val = tensor.New(tensor.WithShape(shape...), tensor.Of(s.Dtype()))
-		switch d := val.Data().(type) {
-		case []float64:
-			copy(d, init64)
-		case []float32:
+		if s.Dtype() == tensor.Float64 {
+			copy(val.Float64s(), init64)
+		} else {
 			for i, v := range init64 {
-				d[i] = float32(v)
+				val.Float32s()[i] = float32(v)
 			}
 		}
 	}
@@ -339,18 +426,33 @@ func (s *Scope) Param(local string, rows, cols int, init Initializer) (*G.Node, 
 	return n, nil
 }
 
-// Constant returns a constant node of the given value, named uniquely in the
-// scope (Gorgonia merges constants of equal name).
-func (s *Scope) Constant(local string, v *tensor.Dense) *G.Node {
-	return G.NewConstant(v, G.WithName(s.Name(local)))
+// Linear returns x·W (+ b) for a new weight W of x's width × units (and a
+// bias b of units values when bias is set), with the parameters W and b.
+func (s *Scope) Linear(x *G.Node, units int, bias bool, init Initializer) (pre, w, b *G.Node, err error) {
+	if x.Dims() != 2 {
+		return nil, nil, nil, fmt.Errorf("a linear map needs a rows × features input, got shape %v", x.Shape())
+	}
+	if w, err = s.Param("W", x.Shape()[1], units, init); err != nil {
+		return nil, nil, nil, err
+	}
+	args := G.Nodes{x, w}
+	if bias {
+		if b, err = s.Param("b", units, 0, init); err != nil {
+			return nil, nil, nil, err
+		}
+		args = append(args, b)
+	}
+	if pre, err = G.ApplyOp(NewLinearOp(s.nextID("linear"), bias), args...); err != nil {
+		return nil, nil, nil, fmt.Errorf("x·W: %w", err)
+	}
+	return pre, w, b, nil
 }
 
 // Noise routes the pre-activation pre = input·weight (+ bias) through a new
-// noise site and returns the noisy pre-activation. In a network built with
-// copies, a pre-activation with one row per example is tiled to every copy
-// first. The declared input and
+// noise site and returns the noisy pre-activation. The declared input and
 // parameters are what the GLR estimator differentiates: pre must depend on
-// them linearly, exactly as written.
+// them linearly, exactly as written. At the site where the network's copies
+// are made, pre is tiled into the copies first.
 func (s *Scope) Noise(pre, input, weight, bias *G.Node) (*G.Node, error) {
 	spec := s.net.spec
 	if input == nil || weight == nil {
@@ -362,24 +464,33 @@ func (s *Scope) Noise(pre, input, weight, bias *G.Node) (*G.Node, error) {
 	if pre.Dims() != 2 || pre.Shape()[0] != input.Shape()[0] || pre.Shape()[1] != weight.Shape()[1] {
 		return nil, fmt.Errorf("noise site %s: pre-activation %v does not match input %v · weight %v", s.prefix, pre.Shape(), input.Shape(), weight.Shape())
 	}
-	tiled := 1
-	if rows := pre.Shape()[0]; rows != spec.Rows {
-		if rows*spec.Copies != spec.Rows {
-			return nil, fmt.Errorf("noise site %s: pre-activation has %d rows, want %d (or %d examples × %d copies)", s.prefix, rows, spec.Rows, spec.Rows/spec.Copies, spec.Copies)
-		}
-		t, err := NewTileOp(len(s.net.Sites), spec.Copies)
+	if bias != nil && (bias.Dims() != 1 || bias.Shape()[0] != weight.Shape()[1]) {
+		return nil, fmt.Errorf("noise site %s: bias %v does not match weight %v", s.prefix, bias.Shape(), weight.Shape())
+	}
+	index := len(s.net.Sites)
+	tileAt := spec.tileAt()
+	copies, tiled := 1, 1
+	switch {
+	case index == tileAt && spec.Copies > 1:
+		t, err := NewTileOp(index, spec.Copies)
 		if err != nil {
 			return nil, err
 		}
 		if pre, err = G.ApplyOp(t, pre); err != nil {
 			return nil, fmt.Errorf("noise site %s: tile copies: %w", s.prefix, err)
 		}
-		tiled = spec.Copies
+		copies, tiled = spec.Copies, spec.Copies
+	case index > tileAt:
+		copies = spec.Copies
 	}
-	if bias != nil && (bias.Dims() != 1 || bias.Shape()[0] != weight.Shape()[1]) {
-		return nil, fmt.Errorf("noise site %s: bias %v does not match weight %v", s.prefix, bias.Shape(), weight.Shape())
+	scale := spec.Scales[0]
+	if index < len(spec.Scales) {
+		scale = spec.Scales[index]
 	}
-	op, err := NewNoiseOp(len(s.net.Sites), s.prefix, spec.Noise, spec.Scale, spec.Seed)
+	on := !spec.NoiseOff && (spec.OnlySite == 0 || spec.OnlySite == index+1)
+	cfg := NoiseConfig{Law: spec.Noise, Scale: scale, Sampler: spec.Sampler, Antithetic: spec.Antithetic && on,
+		Copies: copies, On: on, Seed: spec.Seed}
+	op, err := NewNoiseOp(index, s.prefix, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -387,36 +498,25 @@ func (s *Scope) Noise(pre, input, weight, bias *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("noise site %s: %w", s.prefix, err)
 	}
-	s.net.Sites = append(s.net.Sites, &Site{Name: s.prefix, Input: input, Weight: weight, Bias: bias, Op: op, Output: v, Tiled: tiled})
+	s.net.Sites = append(s.net.Sites, &Site{Name: s.prefix, Index: index, Input: input, Weight: weight, Bias: bias,
+		Op: op, Output: v, Tiled: tiled, Rows: pre.Shape()[0]})
 	return v, nil
 }
 
-// Step applies a Heaviside step op to x.
-func (s *Scope) Step(x *G.Node) (*G.Node, error) {
-	op := NewStepOp(s.net.steps)
-	s.net.steps++
+// Activate applies an activation to x (nothing for Identity). Threshold
+// activations take the network's surrogate derivative.
+func (s *Scope) Activate(x *G.Node, act Activation) (*G.Node, error) {
+	if act == Identity {
+		return x, nil
+	}
+	op, err := NewActivationOp(s.nextID(act.String()), act, s.net.spec.Surrogate)
+	if err != nil {
+		return nil, err
+	}
 	y, err := G.ApplyOp(op, x)
 	if err != nil {
-		return nil, fmt.Errorf("step in %s: %w", s.prefix, err)
+		return nil, fmt.Errorf("%v in %s: %w", act, s.prefix, err)
 	}
+	s.net.acts = append(s.net.acts, op)
 	return y, nil
-}
-
-// Gradients returns the symbolic gradient of the mean loss with respect to
-// every parameter, in the order of Params. It differentiates the graph once,
-// on first use, and returns the same nodes afterwards. It fails for a loss
-// without a derivative.
-func (n *Network) Gradients() (G.Nodes, error) {
-	if n.grads != nil {
-		return n.grads, nil
-	}
-	if !n.spec.Loss.Differentiable() {
-		return nil, fmt.Errorf("backpropagation cannot differentiate the %v loss; use the glr estimator", n.spec.Loss)
-	}
-	grads, err := G.Grad(n.Loss, n.Params...)
-	if err != nil {
-		return nil, fmt.Errorf("differentiate the mean loss: %w", err)
-	}
-	n.grads = grads
-	return grads, nil
 }

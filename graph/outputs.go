@@ -6,48 +6,48 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// ReadLosses copies the per-example losses of the last pass into dst, which
-// must hold Rows() values. Read them before the machine is reset.
-func (n *Network) ReadLosses(dst []float64) error {
-	lv, ok := n.Losses.Value().(*tensor.Dense)
-	if !ok {
-		return fmt.Errorf("the losses were not computed")
+// ReadLosses copies the per-example losses of p's last run into dst, which
+// must hold Rows() values. p must compute the network's Losses.
+func (n *Network) ReadLosses(p *Program, dst []float64) error {
+	lv, err := p.Dense(n.Losses)
+	if err != nil {
+		return err
 	}
-	if len(dst) != n.Rows() {
+	if len(dst) != n.Rows() || lv.Shape().TotalSize() != n.Rows() {
 		return fmt.Errorf("%d loss slots for %d rows", len(dst), n.Rows())
 	}
-	switch l := lv.Data().(type) {
-	case []float64:
-		copy(dst, l)
-	case []float32:
-		for i, v := range l {
+	if lv.Dtype() == tensor.Float32 {
+		for i, v := range lv.Float32s() {
 			dst[i] = float64(v)
 		}
+		return nil
 	}
+	copy(dst, lv.Float64s())
 	return nil
 }
 
-// Predict writes the class with the largest logit of each row of the last
-// pass into dst, which must hold Rows() values (the first maximum wins
+// Predict writes the class with the largest logit of each row of p's last
+// run into dst, which must hold Rows() values (the first maximum wins
 // ties, as in the zero-one loss).
-func (n *Network) Predict(dst []int) error {
-	zv, ok := n.Logits.Value().(*tensor.Dense)
-	if !ok {
-		return fmt.Errorf("the logits were not computed")
+func (n *Network) Predict(p *Program, dst []int) error {
+	zv, err := p.Dense(n.Logits)
+	if err != nil {
+		return err
 	}
 	if len(dst) != n.Rows() {
 		return fmt.Errorf("%d prediction slots for %d rows", len(dst), n.Rows())
 	}
 	classes := n.spec.Classes
-	switch z := zv.Data().(type) {
-	case []float64:
+	if zv.Dtype() == tensor.Float32 {
+		z := zv.Float32s()
 		for m := range dst {
 			dst[m] = argmax(z[m*classes : (m+1)*classes])
 		}
-	case []float32:
-		for m := range dst {
-			dst[m] = argmax(z[m*classes : (m+1)*classes])
-		}
+		return nil
+	}
+	z := zv.Float64s()
+	for m := range dst {
+		dst[m] = argmax(z[m*classes : (m+1)*classes])
 	}
 	return nil
 }
