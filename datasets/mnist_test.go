@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -253,11 +254,19 @@ func TestRealMNIST(t *testing.T) {
 		if len(s.bytes) != c.n*784 || s.floats != nil {
 			t.Errorf("%s: %d stored bytes and %d floats, want %d bytes", c.name, len(s.bytes), len(s.floats), c.n*784)
 		}
-		x := make([]float32, s.Len()*s.Features)
-		if err := s.Gather32(seq(s.Len()), x, nil); err != nil {
-			t.Fatal(err)
+		// Read every example through one reused batch of 1000.
+		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
+		idx := make([]int, 1000)
+		x := make([]float32, len(idx)*s.Features)
+		for start := 0; start < s.Len(); start += len(idx) {
+			for i := range idx {
+				idx[i] = start + i
+			}
+			if err := (Batch{s, idx}).Write32(x, s.Features, nil); err != nil {
+				t.Fatal(err)
+			}
+			lo, hi = min(lo, slices.Min(x)), max(hi, slices.Max(x))
 		}
-		lo, hi := slices.Min(x), slices.Max(x)
 		if lo != 0 || hi != 1 {
 			t.Errorf("%s: pixels span [%v, %v], want [0, 1]", c.name, lo, hi)
 		}

@@ -26,8 +26,8 @@ type Set struct {
 	Classes       int    // number of classes; every label is in [0, Classes)
 	Labels        []int  // Len() labels in [0, Classes)
 
-	// Exactly one of bytes and floats holds the Len()*Features pixels
-	// (both are nil in an empty Set).
+	// The Len()*Features pixels: at most one of bytes and floats is not
+	// nil, and an empty Set may leave both nil.
 	bytes  []byte    // raw pixel bytes; pixel value = byte/255
 	floats []float32 // pixel values
 }
