@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"math/bits"
 	"os"
-	"runtime"
 	"slices"
 	"sync"
 )
@@ -46,99 +46,62 @@ const growChunk = 1 << 20
 // The header is checked against the file before the pixel buffer is
 // allocated, and the file must end exactly where the header says it does.
 func ReadIDXImages(path string) (imgs []byte, n, h, w int, err error) {
-	data, dims, err := readIDX(path, magicImages)
-	if err != nil {
-		return nil, 0, 0, 0, err
-	}
-	return data, dims[0], dims[1], dims[2], nil
+	return fileSource(path).readImages()
 }
 
 // ReadIDXLabels reads an IDX1 unsigned-byte label file, such as MNIST's
 // train-labels-idx1-ubyte, plain or gzip-compressed, and returns one byte per
 // label.
 func ReadIDXLabels(path string) ([]byte, error) {
-	data, _, err := readIDX(path, magicLabels)
+	data, _, err := fileSource(path).read(magicLabels)
 	return data, err
 }
 
 // LoadIDX reads an IDX3 image file and the matching IDX1 label file (each
 // plain or gzip-compressed) into a Set called name. The two files must hold
-// the same number of examples and every label must be below classes.
+// the same number of examples and every label must be below classes. The
+// Set keeps the raw pixel bytes, one byte per pixel.
 func LoadIDX(name, imagesPath, labelsPath string, classes int) (*Set, error) {
-	if classes < 1 {
-		return nil, fmt.Errorf("datasets: LoadIDX %s: classes = %d, want at least 1", name, classes)
+	return loadIDX(name, fileSource(imagesPath), fileSource(labelsPath), classes)
+}
+
+// An idxSource is an IDX file: a path in the operating system's file
+// system, or a file of an fs.FS such as the embedded copy of MNIST.
+type idxSource struct {
+	fsys fs.FS  // nil for the operating system's file system
+	path string // the file's path, in fsys if that is set
+	desc string // how errors name the file; "" means path
+}
+
+// fileSource returns the idxSource of the file at path.
+func fileSource(path string) idxSource { return idxSource{path: path} }
+
+// String returns the name errors give the file.
+func (src idxSource) String() string {
+	if src.desc != "" {
+		return src.desc
 	}
-	var (
-		wg        sync.WaitGroup
-		labels    []byte
-		labelsErr error
-	)
-	wg.Go(func() { labels, labelsErr = ReadIDXLabels(labelsPath) })
-	imgs, n, h, w, err := ReadIDXImages(imagesPath)
-	wg.Wait()
+	return src.path
+}
+
+// readImages reads src as an IDX3 image file.
+func (src idxSource) readImages() (imgs []byte, n, h, w int, err error) {
+	data, dims, err := src.read(magicImages)
 	if err != nil {
-		return nil, err
+		return nil, 0, 0, 0, err
 	}
-	if labelsErr != nil {
-		return nil, labelsErr
-	}
-	if len(labels) != n {
-		return nil, fmt.Errorf("datasets: %w: count mismatch: %s holds %d images but %s holds %d labels",
-			ErrFormat, imagesPath, n, labelsPath, len(labels))
-	}
-	s := &Set{
-		Name:     name,
-		Height:   h,
-		Width:    w,
-		Features: h * w,
-		Classes:  classes,
-		Labels:   make([]int, n),
-	}
-	for i, l := range labels {
-		if int(l) >= classes {
-			return nil, fmt.Errorf("datasets: %s: %w: label %d at index %d is out of range [0, %d)",
-				labelsPath, ErrFormat, l, i, classes)
-		}
-		s.Labels[i] = int(l)
-	}
-	s.X = scale(imgs)
-	return s, nil
+	return data, dims[0], dims[1], dims[2], nil
 }
 
-// pixelScale maps a raw byte to its value in [0,1]; a table keeps the result
-// bit-identical to float64(b)/255 without a division per pixel.
-var pixelScale = func() (t [256]float64) {
-	for i := range t {
-		t[i] = float64(i) / 255
+// read opens src and reads it as an IDX unsigned-byte file whose magic
+// number must be magic.
+func (src idxSource) read(magic uint32) (data []byte, dims []int, err error) {
+	var f fs.File
+	if src.fsys == nil {
+		f, err = os.Open(src.path)
+	} else {
+		f, err = src.fsys.Open(src.path)
 	}
-	return t
-}()
-
-// scale converts raw pixel bytes to float64 values in [0,1], splitting large
-// inputs across the available CPUs.
-func scale(b []byte) []float64 {
-	x := make([]float64, len(b))
-	const minChunk = 1 << 20
-	workers := min(runtime.GOMAXPROCS(0), len(b)/minChunk+1)
-	chunk := (len(b) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := 0; lo < len(b); lo += chunk {
-		hi := min(lo+chunk, len(b))
-		wg.Go(func() {
-			for i, v := range b[lo:hi] {
-				x[lo+i] = pixelScale[v]
-			}
-		})
-	}
-	wg.Wait()
-	return x
-}
-
-// readIDX reads the IDX unsigned-byte file at path, whose magic number must be
-// magic, and returns its payload and dimensions (the last byte of magic is the
-// number of dimensions).
-func readIDX(path string, magic uint32) (data []byte, dims []int, err error) {
-	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("datasets: %w", err)
 	}
@@ -148,15 +111,68 @@ func readIDX(path string, magic uint32) (data []byte, dims []int, err error) {
 		return nil, nil, fmt.Errorf("datasets: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("datasets: %s: not a regular file", path)
+		return nil, nil, fmt.Errorf("datasets: %s: not a regular file", src)
 	}
-	size := fi.Size()
+	ra, ok := f.(io.ReaderAt)
+	if !ok {
+		return nil, nil, fmt.Errorf("datasets: %s: file does not support random access", src)
+	}
+	return readIDX(src.String(), ra, fi.Size(), magic)
+}
+
+// loadIDX reads the image file images and the label file labels into a Set
+// called name; see [LoadIDX].
+func loadIDX(name string, images, labels idxSource, classes int) (*Set, error) {
+	if classes < 1 {
+		return nil, fmt.Errorf("datasets: LoadIDX %s: classes = %d, want at least 1", name, classes)
+	}
+	var (
+		wg        sync.WaitGroup
+		labs      []byte
+		labelsErr error
+	)
+	wg.Go(func() { labs, _, labelsErr = labels.read(magicLabels) })
+	imgs, n, h, w, err := images.readImages()
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if labelsErr != nil {
+		return nil, labelsErr
+	}
+	if len(labs) != n {
+		return nil, fmt.Errorf("datasets: %w: count mismatch: %s holds %d images but %s holds %d labels",
+			ErrFormat, images, n, labels, len(labs))
+	}
+	s := &Set{
+		Name:     name,
+		Height:   h,
+		Width:    w,
+		Features: h * w,
+		Classes:  classes,
+		Labels:   make([]int, n),
+		bytes:    imgs,
+	}
+	for i, l := range labs {
+		if int(l) >= classes {
+			return nil, fmt.Errorf("datasets: %s: %w: label %d at index %d is out of range [0, %d)",
+				labels, ErrFormat, l, i, classes)
+		}
+		s.Labels[i] = int(l)
+	}
+	return s, nil
+}
+
+// readIDX reads an IDX unsigned-byte file of size bytes from r, whose magic
+// number must be magic, and returns its payload and dimensions (the last byte
+// of magic is the number of dimensions). Errors name the file path.
+func readIDX(path string, r io.ReaderAt, size int64, magic uint32) (data []byte, dims []int, err error) {
 	ndims := int(magic & 0xff)
 	hdrLen := int64(4 + 4*ndims)
 
-	br := bufio.NewReaderSize(f, 1<<16)
+	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 1<<16)
 	var (
-		r        io.Reader = br
+		rd       io.Reader = br
 		gz       bool
 		capacity int64 // most payload bytes the file can hold
 		hint     = int64(-1)
@@ -168,7 +184,7 @@ func readIDX(path string, magic uint32) (data []byte, dims []int, err error) {
 			return nil, nil, fmt.Errorf("datasets: %s: corrupt gzip stream: %w", path, err)
 		}
 		defer zr.Close()
-		r = zr
+		rd = zr
 		capacity = math.MaxInt64
 		if size < math.MaxInt64/maxDeflateRatio {
 			capacity = size * maxDeflateRatio
@@ -176,7 +192,7 @@ func readIDX(path string, magic uint32) (data []byte, dims []int, err error) {
 		// The gzip trailer's ISIZE field holds the uncompressed size
 		// modulo 2^32; it is only a hint for sizing the buffer.
 		var tail [4]byte
-		if _, err := f.ReadAt(tail[:], size-4); err == nil {
+		if _, err := r.ReadAt(tail[:], size-4); err == nil {
 			hint = int64(binary.LittleEndian.Uint32(tail[:]))
 		}
 	} else {
@@ -184,7 +200,7 @@ func readIDX(path string, magic uint32) (data []byte, dims []int, err error) {
 	}
 
 	hdr := make([]byte, hdrLen)
-	if _, err := io.ReadFull(r, hdr); err != nil {
+	if _, err := io.ReadFull(rd, hdr); err != nil {
 		return nil, nil, readErr(path, gz, err, "header", hdrLen)
 	}
 	if got := binary.BigEndian.Uint32(hdr); got != magic {
@@ -219,14 +235,14 @@ func readIDX(path string, magic uint32) (data []byte, dims []int, err error) {
 	if gz && (hint < 0 || uint32(hint) != uint32(hdrLen+want)) {
 		initCap = min(want, growChunk)
 	}
-	data, err = readPayload(r, want, initCap)
+	data, err = readPayload(rd, want, initCap)
 	if err != nil {
 		return nil, nil, readErr(path, gz, err, describeDims(magic, dims), want)
 	}
 	// Reading past the payload verifies the gzip checksum and catches
 	// trailing bytes the header does not account for.
 	var extra [1]byte
-	switch k, err := io.ReadFull(r, extra[:]); {
+	switch k, err := io.ReadFull(rd, extra[:]); {
 	case k > 0:
 		return nil, nil, fmt.Errorf("datasets: %s: %w: trailing data after %s", path, ErrFormat, describeDims(magic, dims))
 	case err != io.EOF:

@@ -133,36 +133,31 @@ func TestLoadIDX(t *testing.T) {
 			if want := []int{3, 0, 2, 1}; !slices.Equal(s.Labels, want) {
 				t.Errorf("Labels = %v, want %v", s.Labels, want)
 			}
+			// The Set keeps the raw bytes, and reads them back as b/255.
 			raw := testImages(n, h, w)
-			if len(s.X) != len(raw) {
-				t.Fatalf("len(X) = %d, want %d", len(s.X), len(raw))
+			if !bytes.Equal(s.bytes, raw) || s.floats != nil {
+				t.Fatalf("stored pixels = %v, %v; want the raw bytes %v", s.bytes, s.floats, raw)
+			}
+			x := make([]float64, len(raw))
+			x32 := make([]float32, len(raw))
+			if err := s.Gather(seq(n), x, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Gather32(seq(n), x32, nil); err != nil {
+				t.Fatal(err)
 			}
 			for i, b := range raw {
-				if want := float64(b) / 255; s.X[i] != want {
-					t.Fatalf("X[%d] = %v, want %v (raw %d)", i, s.X[i], want, b)
+				if want := float64(b) / 255; x[i] != want {
+					t.Fatalf("pixel %d = %v, want %v (raw %d)", i, x[i], want, b)
 				}
-				if s.X[i] < 0 || s.X[i] > 1 {
-					t.Fatalf("X[%d] = %v outside [0,1]", i, s.X[i])
+				if want := float32(b) / 255; x32[i] != want {
+					t.Fatalf("float32 pixel %d = %v, want %v (raw %d)", i, x32[i], want, b)
 				}
 			}
-			if s.X[len(s.X)-1] != 1 {
-				t.Errorf("pixel 255 scaled to %v, want 1", s.X[len(s.X)-1])
+			if x[len(x)-1] != 1 || x32[len(x)-1] != 1 {
+				t.Errorf("pixel 255 scaled to %v, %v; want 1", x[len(x)-1], x32[len(x)-1])
 			}
 		})
-	}
-}
-
-func TestScaleParallel(t *testing.T) {
-	// Large enough to be split across workers, with an odd length.
-	b := make([]byte, 3<<20+7)
-	for i := range b {
-		b[i] = byte(i)
-	}
-	x := scale(b)
-	for i, v := range b {
-		if x[i] != float64(v)/255 {
-			t.Fatalf("scale[%d] = %v, want %v", i, x[i], float64(v)/255)
-		}
 	}
 }
 

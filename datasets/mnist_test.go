@@ -1,14 +1,18 @@
 package datasets
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
-	"time"
+	"testing/fstest"
 )
 
 // writeMNISTDir writes tiny train (6 examples) and test (4 examples) IDX
@@ -84,7 +88,7 @@ func TestFindIDXPrefersPlain(t *testing.T) {
 	writeFile(t, dir, "c.gz", nil)
 	for base, want := range map[string]string{"a": "a", "b": "b.gz", "c": "c.gz"} {
 		got, err := findIDX(dir, base)
-		if err != nil || got != filepath.Join(dir, want) {
+		if err != nil || got.String() != filepath.Join(dir, want) {
 			t.Errorf("findIDX(%q) = %q, %v; want %q", base, got, err, filepath.Join(dir, want))
 		}
 	}
@@ -140,51 +144,99 @@ func TestLoadDirErrors(t *testing.T) {
 
 func TestMNISTDirEnv(t *testing.T) {
 	dir := t.TempDir()
-	t.Setenv("MNIST_DIR", dir)
-	got, err := MNISTDir()
-	if err != nil || got != dir {
-		t.Errorf("MNISTDir() = %q, %v; want %q, nil", got, err, dir)
-	}
-	// LoadMNIST("") honours MNIST_DIR too.
 	writeMNISTDir(t, dir)
+	t.Setenv("MNIST_DIR", dir)
+	// LoadMNIST("") reads $MNIST_DIR instead of the embedded copy ...
 	train, _, err := LoadMNIST("")
 	if err != nil || train.Len() != 6 {
 		t.Errorf("LoadMNIST(\"\") with MNIST_DIR: Len %d, err %v; want 6, nil", train.Len(), err)
 	}
+	// ... and does not fall back to it when $MNIST_DIR is wrong.
+	missing := filepath.Join(dir, "missing")
+	t.Setenv("MNIST_DIR", missing)
+	if _, _, err := LoadMNIST(""); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("LoadMNIST(\"\") with a missing MNIST_DIR: error %v, want one naming %s", err, missing)
+	}
+	// An explicit directory wins over $MNIST_DIR.
+	if train, _, err := LoadMNIST(dir); err != nil || train.Len() != 6 {
+		t.Errorf("LoadMNIST(dir) with MNIST_DIR set elsewhere: Len %d, err %v; want 6, nil", train.Len(), err)
+	}
 }
 
-func TestMNISTDirGoTool(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the go command")
-	}
-	t.Setenv("MNIST_DIR", "")
-	dir, err := MNISTDir()
+// TestEmbeddedMNISTChecksums checks the embedded files against the SHA-256
+// sums published in mnistdata/README.md.
+func TestEmbeddedMNISTChecksums(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(mnistEmbedDir, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if filepath.Base(dir) != "data" {
-		t.Errorf("MNISTDir() = %q, want a data directory", dir)
-	}
 	for _, base := range []string{trainImagesFile, trainLabelsFile, testImagesFile, testLabelsFile} {
-		if _, err := findIDX(dir, base); err != nil {
-			t.Error(err)
+		data, err := fs.ReadFile(mnistFiles, mnistEmbedDir+"/"+base+".gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := fmt.Sprintf("%x", sha256.Sum256(data))
+		if !strings.Contains(string(readme), fmt.Sprintf("`%s.gz`", base)) || !strings.Contains(string(readme), sum) {
+			t.Errorf("%s.gz: SHA-256 %s is not the one listed in the README", base, sum)
 		}
 	}
 }
 
-// TestRealMNIST loads the real MNIST files through MNISTDir (which honours
-// $MNIST_DIR) and checks well-known properties of the data.
-func TestRealMNIST(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the full MNIST dataset")
+// noReaderAtFS is a file system whose files do not implement io.ReaderAt.
+type noReaderAtFS struct{ fs.FS }
+
+func (f noReaderAtFS) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	return struct{ fs.File }{file}, err
+}
+
+// TestFSSourceErrors checks that errors about files read from an fs.FS, as
+// the embedded copy is, name the file as the source describes it.
+func TestFSSourceErrors(t *testing.T) {
+	good := encodeIDX(t, magicImages, []uint32{2, 2, 2}, testImages(2, 2, 2), true)
+	fsys := fstest.MapFS{
+		"d/good.gz":  {Data: good},
+		"d/short.gz": {Data: good[:len(good)/2]},
+		"d/dir":      {Mode: fs.ModeDir},
 	}
-	start := time.Now()
+	src := func(fsys fs.FS, name string) idxSource {
+		return idxSource{fsys: fsys, path: "d/" + name, desc: "embedded " + name}
+	}
+	if _, n, _, _, err := src(fsys, "good.gz").readImages(); err != nil || n != 2 {
+		t.Fatalf("reading a good file from an fs.FS: %d images, %v", n, err)
+	}
+	tests := []struct {
+		src     idxSource
+		target  error
+		mention string
+	}{
+		{src(fsys, "short.gz"), ErrFormat, "embedded short.gz: "},
+		{src(fsys, "missing.gz"), fs.ErrNotExist, "d/missing.gz"},
+		{src(fsys, "dir"), nil, "embedded dir: not a regular file"},
+		{src(noReaderAtFS{fsys}, "good.gz"), nil, "embedded good.gz: file does not support random access"},
+	}
+	for _, tt := range tests {
+		_, _, _, _, err := tt.src.readImages()
+		if err == nil || !strings.Contains(err.Error(), tt.mention) || tt.target != nil && !errors.Is(err, tt.target) {
+			t.Errorf("%s: error %v, want one mentioning %q and wrapping %v", tt.src, err, tt.mention, tt.target)
+		}
+	}
+	if s := (idxSource{path: "/x/y"}).String(); s != "/x/y" {
+		t.Errorf("a file source is named %q, want its path", s)
+	}
+	if src, _ := embeddedMNIST(trainImagesFile); src.String() != "embedded datasets/mnistdata/"+trainImagesFile+".gz" {
+		t.Errorf("the embedded training images are named %q", src)
+	}
+}
+
+// TestRealMNIST loads the embedded copy of MNIST and checks well-known
+// properties of the data.
+func TestRealMNIST(t *testing.T) {
+	t.Setenv("MNIST_DIR", "")
 	train, test, err := LoadMNIST("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("LoadMNIST took %v", time.Since(start))
-
 	for _, c := range []struct {
 		s    *Set
 		name string
@@ -195,10 +247,26 @@ func TestRealMNIST(t *testing.T) {
 			t.Errorf("%s: Name %q Len %d %dx%d Features %d Classes %d; want %s %d 28x28 784 10",
 				c.name, s.Name, s.Len(), s.Height, s.Width, s.Features, s.Classes, c.name, c.n)
 		}
-		if len(s.X) != c.n*784 {
-			t.Errorf("%s: len(X) = %d, want %d", c.name, len(s.X), c.n*784)
+		if ch, h, w := s.Image(); ch != 1 || h != 28 || w != 28 {
+			t.Errorf("%s: Image() = %d, %d, %d; want 1, 28, 28", c.name, ch, h, w)
 		}
-		lo, hi := slices.Min(s.X), slices.Max(s.X)
+		// One byte per pixel.
+		if len(s.bytes) != c.n*784 || s.floats != nil {
+			t.Errorf("%s: %d stored bytes and %d floats, want %d bytes", c.name, len(s.bytes), len(s.floats), c.n*784)
+		}
+		// Read every example through one reused batch of 1000.
+		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
+		idx := make([]int, 1000)
+		x := make([]float32, len(idx)*s.Features)
+		for start := 0; start < s.Len(); start += len(idx) {
+			for i := range idx {
+				idx[i] = start + i
+			}
+			if err := (Batch{s, idx}).Write32(x, s.Features, nil); err != nil {
+				t.Fatal(err)
+			}
+			lo, hi = min(lo, slices.Min(x)), max(hi, slices.Max(x))
+		}
 		if lo != 0 || hi != 1 {
 			t.Errorf("%s: pixels span [%v, %v], want [0, 1]", c.name, lo, hi)
 		}
@@ -216,4 +284,65 @@ func TestRealMNIST(t *testing.T) {
 	if test.Labels[0] != 7 {
 		t.Errorf("first test label = %d, want 7", test.Labels[0])
 	}
+	if err := Compatible(train, test); err != nil {
+		t.Errorf("Compatible(MNIST train, test) = %v", err)
+	}
+}
+
+// BenchmarkLoadMNIST measures loading the embedded copy of MNIST. Its
+// MB-held metric is the heap that a loaded pair keeps alive, measured with
+// runtime.ReadMemStats after a garbage collection.
+func BenchmarkLoadMNIST(b *testing.B) {
+	b.Setenv("MNIST_DIR", "")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var train, test *Set
+	for b.Loop() {
+		var err error
+		if train, test, err = LoadMNIST(""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "MB-held")
+	runtime.KeepAlive(train)
+	runtime.KeepAlive(test)
+}
+
+// BenchmarkBatch measures writing a minibatch of 100 MNIST-sized examples
+// into rows of 785 values, as a network with a bias column reads them.
+func BenchmarkBatch(b *testing.B) {
+	pix := make([]byte, 1000*784)
+	for i := range pix {
+		pix[i] = byte(i * 37)
+	}
+	s, err := NewSet("bench", 28, 28, 10, pix, make([]int, 1000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx := make([]int, 100)
+	for i := range idx {
+		idx[i] = (i * 7919) % 1000
+	}
+	batch := Batch{s, idx}
+	labels := make([]int, len(idx))
+	b.Run("Write64", func(b *testing.B) {
+		dst := make([]float64, len(idx)*785)
+		for b.Loop() {
+			if err := batch.Write64(dst, 785, labels); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Write32", func(b *testing.B) {
+		dst := make([]float32, len(idx)*785)
+		for b.Loop() {
+			if err := batch.Write32(dst, 785, labels); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

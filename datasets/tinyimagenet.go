@@ -95,11 +95,13 @@ type TinyImageNetOptions struct {
 // kernel of golang.org/x/image/draw, which widens its support when
 // shrinking, converted to 8-bit luma with the ITU-R 601-2 weights
 // L = 0.299R + 0.587G + 0.114B as Pillow's convert("L") computes it, and
-// scaled to [0,1] as L/255. This mirrors torchvision's
-// Resize(bilinear) followed by Grayscale and ToTensor, and approximates it
-// closely, but it is not bit-identical: the two bilinear implementations
-// round and handle borders differently. If opts.Sin is set, sin is then
-// applied to every value. Images are decoded in parallel on
+// scaled to [0,1] as the float32 float32(L)/float32(255), which is what a
+// float32 ToTensor gives. This mirrors torchvision's Resize(bilinear)
+// followed by Grayscale and ToTensor, and approximates it closely, but it is
+// not bit-identical: the two bilinear implementations round and handle
+// borders differently. If opts.Sin is set, every value v is then replaced by
+// sin(v), computed in float64 and rounded to float32. The Sets store these
+// float32 values, 4 bytes per pixel. Images are decoded in parallel on
 // runtime.NumCPU() goroutines.
 //
 // Errors name the offending file or directory. Missing files wrap
@@ -138,7 +140,7 @@ func LoadTinyImageNet(dir string, opts TinyImageNetOptions) (train, test *Set, e
 	}
 
 	features := size * size
-	x, err := decodeTiny(jobs, size, opts.Sin)
+	x, err := decodeTiny(jobs, size, tinyTable(opts.Sin))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -153,7 +155,7 @@ func LoadTinyImageNet(dir string, opts TinyImageNetOptions) (train, test *Set, e
 			Width:    size,
 			Features: features,
 			Classes:  len(classes),
-			X:        x[lo*features : hi*features : hi*features],
+			floats:   x[lo*features : hi*features : hi*features],
 			Labels:   labels[lo:hi:hi],
 		}
 	}
@@ -394,13 +396,26 @@ func appendTinyVal(jobs []tinyJob, dir string, classes []string) ([]tinyJob, err
 	return jobs, nil
 }
 
+// tinyTable returns the pixel value of each 8-bit luma, passed through sin
+// if sin is set.
+func tinyTable(sin bool) *[256]float32 {
+	if !sin {
+		return &scale32
+	}
+	t := new([256]float32)
+	for l, v := range scale32 {
+		t[l] = float32(math.Sin(float64(v)))
+	}
+	return t
+}
+
 // decodeTiny decodes the images of jobs in parallel into one buffer of
-// len(jobs)*size*size pixels, image i at offset i*size*size. If any image
-// fails, it returns the error of the failing job with the lowest index, so
-// the error is deterministic too.
-func decodeTiny(jobs []tinyJob, size int, sin bool) ([]float64, error) {
+// len(jobs)*size*size pixels, image i at offset i*size*size, mapping each
+// 8-bit luma l to table[l]. If any image fails, it returns the error of the
+// failing job with the lowest index, so the error is deterministic too.
+func decodeTiny(jobs []tinyJob, size int, table *[256]float32) ([]float32, error) {
 	features := size * size
-	x := make([]float64, len(jobs)*features)
+	x := make([]float32, len(jobs)*features)
 	var (
 		next    atomic.Int64 // next job index to hand out
 		stop    atomic.Int64 // jobs at or above this index are skipped
@@ -421,7 +436,7 @@ func decodeTiny(jobs []tinyJob, size int, sin bool) ([]float64, error) {
 				}
 				// Indices are handed out in increasing order, so every
 				// index below a failing one is processed to completion.
-				if err := d.decode(jobs[i], x[i*features:(i+1)*features], sin); err != nil {
+				if err := d.decode(jobs[i], x[i*features:(i+1)*features], table); err != nil {
 					mu.Lock()
 					if i < errIdx {
 						errIdx, firstEr = i, err
@@ -454,8 +469,8 @@ func newTinyDecoder(size int) *tinyDecoder {
 }
 
 // decode reads the JPEG of j, resizes it to the decoder's size, and writes
-// its luma, scaled to [0,1] (and passed through sin if sin is set), to out.
-func (d *tinyDecoder) decode(j tinyJob, out []float64, sin bool) error {
+// the value table[l] of each pixel's luma l to out.
+func (d *tinyDecoder) decode(j tinyJob, out []float32, table *[256]float32) error {
 	data, err := os.ReadFile(j.path)
 	if err != nil {
 		if j.origin != "" {
@@ -491,11 +506,7 @@ func (d *tinyDecoder) decode(j tinyJob, out []float64, sin bool) error {
 		r, g, b := uint32(pix[4*i]), uint32(pix[4*i+1]), uint32(pix[4*i+2])
 		// Pillow's convert("L"): fixed-point ITU-R 601-2 luma, rounded.
 		l := (19595*r + 38470*g + 7471*b + 1<<15) >> 16
-		v := pixelScale[l]
-		if sin {
-			v = math.Sin(v)
-		}
-		out[i] = v
+		out[i] = table[l]
 	}
 	return nil
 }

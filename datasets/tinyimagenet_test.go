@@ -132,8 +132,8 @@ func luma(c color.Color) float64 {
 // within 0.02 of want.
 func checkSolid(t *testing.T, s *Set, i int, want float64) {
 	t.Helper()
-	for p, v := range s.X[i*s.Features : (i+1)*s.Features] {
-		if math.Abs(v-want) > 0.02 {
+	for p, v := range s.floats[i*s.Features : (i+1)*s.Features] {
+		if math.Abs(float64(v)-want) > 0.02 {
 			t.Errorf("%s example %d pixel %d = %.4f, want %.4f ± 0.02", s.Name, i, p, v, want)
 			return
 		}
@@ -170,8 +170,10 @@ func TestLoadTinyImageNet(t *testing.T) {
 				if !slices.Equal(s.Labels, c.labels) {
 					t.Errorf("%s: Labels = %v, want %v", c.name, s.Labels, c.labels)
 				}
-				if len(s.X) != s.Len()*s.Features {
-					t.Errorf("%s: len(X) = %d, want %d", c.name, len(s.X), s.Len()*s.Features)
+				// float32 storage, 4 bytes per pixel.
+				if len(s.floats) != s.Len()*s.Features || s.bytes != nil {
+					t.Errorf("%s: %d float32 pixels and %d bytes, want %d float32 pixels",
+						c.name, len(s.floats), len(s.bytes), s.Len()*s.Features)
 				}
 			}
 			if t.Failed() {
@@ -188,9 +190,11 @@ func TestLoadTinyImageNet(t *testing.T) {
 			// White and black explicitly, and no value out of [0,1].
 			checkSolid(t, train, 0, 1)
 			checkSolid(t, train, 1, 0)
-			for _, v := range slices.Concat(train.X, test.X) {
-				if v < 0 || v > 1 {
-					t.Fatalf("pixel %v out of [0,1]", v)
+			// Every value is float32(l)/255 for an 8-bit luma l: what a
+			// float32 ToTensor gives.
+			for _, v := range slices.Concat(train.floats, test.floats) {
+				if l := math.Round(float64(v) * 255); l < 0 || l > 255 || v != float32(l)/255 {
+					t.Fatalf("pixel %v is not an 8-bit luma / 255", v)
 				}
 			}
 		})
@@ -210,12 +214,12 @@ func TestLoadTinyImageNetSin(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ plain, sin *Set }{{plainTrain, sinTrain}, {plainVal, sinVal}} {
-		if len(c.plain.X) != len(c.sin.X) {
-			t.Fatalf("%s: len(X) = %d with Sin, %d without", c.sin.Name, len(c.sin.X), len(c.plain.X))
+		if len(c.plain.floats) != len(c.sin.floats) {
+			t.Fatalf("%s: %d pixels with Sin, %d without", c.sin.Name, len(c.sin.floats), len(c.plain.floats))
 		}
-		for i, v := range c.plain.X {
-			if want := math.Sin(v); c.sin.X[i] != want {
-				t.Fatalf("%s: X[%d] = %v with Sin, want sin(%v) = %v", c.sin.Name, i, c.sin.X[i], v, want)
+		for i, v := range c.plain.floats {
+			if want := float32(math.Sin(float64(v))); c.sin.floats[i] != want {
+				t.Fatalf("%s: pixel %d = %v with Sin, want sin(%v) = %v", c.sin.Name, i, c.sin.floats[i], v, want)
 			}
 		}
 	}
@@ -256,13 +260,13 @@ func TestLoadTinyImageNetClassSubset(t *testing.T) {
 			}
 			// The expected sets are the full load's examples of the chosen
 			// classes, relabelled, in the chosen class order.
-			var wantX []float64
+			var wantX []float32
 			var wantLabels, wantValLabels []int
-			var wantValX []float64
+			var wantValX []float32
 			for label, c := range tt.classes {
-				wantX = append(wantX, all.X[4*c*f:4*(c+1)*f]...)
+				wantX = append(wantX, all.floats[4*c*f:4*(c+1)*f]...)
 				wantLabels = append(wantLabels, label, label, label, label)
-				wantValX = append(wantValX, allVal.X[2*c*f:2*(c+1)*f]...)
+				wantValX = append(wantValX, allVal.floats[2*c*f:2*(c+1)*f]...)
 				wantValLabels = append(wantValLabels, label, label)
 			}
 			if train.Classes != len(tt.classes) || val.Classes != len(tt.classes) {
@@ -271,7 +275,7 @@ func TestLoadTinyImageNetClassSubset(t *testing.T) {
 			if !slices.Equal(train.Labels, wantLabels) || !slices.Equal(val.Labels, wantValLabels) {
 				t.Errorf("Labels = %v, %v, want %v, %v", train.Labels, val.Labels, wantLabels, wantValLabels)
 			}
-			if !slices.Equal(train.X, wantX) || !slices.Equal(val.X, wantValX) {
+			if !slices.Equal(train.floats, wantX) || !slices.Equal(val.floats, wantValX) {
 				t.Error("pixels differ from the full load's examples of the same classes")
 			}
 		})
@@ -290,8 +294,8 @@ func TestLoadTinyImageNetDeterministic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(train1.X, train2.X) || !slices.Equal(train1.Labels, train2.Labels) ||
-			!slices.Equal(val1.X, val2.X) || !slices.Equal(val1.Labels, val2.Labels) {
+		if !slices.Equal(train1.floats, train2.floats) || !slices.Equal(train1.Labels, train2.Labels) ||
+			!slices.Equal(val1.floats, val2.floats) || !slices.Equal(val1.Labels, val2.Labels) {
 			t.Fatal("two loads of the same directory differ")
 		}
 	}
@@ -308,10 +312,10 @@ func TestLoadTinyImageNetSetsAreIndependent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := slices.Clone(val.X)
-	train.X = append(train.X, 42)
+	before := slices.Clone(val.floats)
+	train.floats = append(train.floats, 42)
 	train.Labels = append(train.Labels, 1)
-	if !slices.Equal(val.X, before) || val.Labels[0] != 0 {
+	if !slices.Equal(val.floats, before) || val.Labels[0] != 0 {
 		t.Error("appending to the train set overwrote the validation set")
 	}
 }
