@@ -57,6 +57,7 @@ func checkBackprop(kind string, copies int, noise bool, info Info) []Problem {
 	if copies > 1 && !noise {
 		ps = append(ps, Problem{"copies", fmt.Sprintf("backpropagation without noise computes the same gradient for each of the %d copies; set copies = 1 or noise = true", copies)})
 	}
+	ps = append(ps, checkRows(info, copies)...)
 	if !info.Loss.Differentiable() {
 		ps = append(ps, Problem{"loss.kind", fmt.Sprintf("%s (backpropagation) cannot differentiate the %v loss; use a likelihood-ratio or weight-space estimator such as glr", kind, info.Loss)})
 	}

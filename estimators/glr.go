@@ -110,6 +110,7 @@ func (s *GLRSettings) Check(info Info) []Problem {
 	if b == score.LeaveOneOut && s.Copies == 1 && info.Batch < 2 {
 		add("baseline", "a leave-one-out baseline needs at least 2 rows per pass")
 	}
+	ps = append(ps, checkRows(info, s.Copies)...)
 	if s.Layerwise && info.Sites < 1 {
 		add("layerwise", "the network has no noise site")
 	}

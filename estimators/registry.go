@@ -71,6 +71,20 @@ type Info struct {
 	Threshold bool           // the network has a threshold activation
 	Loss      graph.LossKind // the training loss
 	Batch     int            // examples per step
+	// Widest is the largest number of values one example occupies at any
+	// layer (a dense layer's width, a convolution's channels × positions),
+	// so that a kind can refuse passes too large to hold.
+	Widest int
+}
+
+// checkRows reports a pass of batch × copies rows whose widest layer would
+// exceed graph.MaxElements values, on the key copies.
+func checkRows(info Info, copies int) []Problem {
+	if info.Widest > 0 && int64(info.Batch)*int64(copies)*int64(info.Widest) > graph.MaxElements {
+		return []Problem{{"copies", fmt.Sprintf("a pass of %d examples × %d copies × %d values at the widest layer exceeds the limit of %d values per tensor; lower copies or data.batch_size",
+			info.Batch, copies, info.Widest, int64(graph.MaxElements))}}
+	}
+	return nil
 }
 
 // Problem is one thing wrong with settings.
