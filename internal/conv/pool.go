@@ -1,0 +1,163 @@
+package conv
+
+import "fmt"
+
+// MaxPool writes into dst the maximum of each window of the batch x of batch
+// images of shape g.In, and into arg the flat index in x of the value chosen.
+// Within a window the first maximum in row-major order (the lowest index)
+// wins ties; a NaN counts as larger than every number, so NaNs propagate (the
+// first NaN wins). g.Kind must be Max; x must have batch·g.In.Len() elements,
+// dst and arg batch·g.Out().Len() each.
+func MaxPool[T float32 | float64](dst []T, arg []int32, x []T, batch int, g Pool) error {
+	if err := g.checkBuffers(Max, batch, len(dst), len(x), "dst", "x"); err != nil {
+		return fmt.Errorf("conv: MaxPool: %w", err)
+	}
+	if err := checkLen("arg", len(arg), len(dst)); err != nil {
+		return fmt.Errorf("conv: MaxPool: %w", err)
+	}
+	in, out, s, c := g.In, g.out(), g.Size, g.In.C
+	o := 0
+	for b := range batch {
+		base := b * in.Len()
+		for oy := range out.H {
+			for ox := range out.W {
+				d, a := dst[o:o+c], arg[o:o+c]
+				o += c
+				corner := base + (oy*s*in.W+ox*s)*c
+				copy(d, x[corner:corner+c])
+				for i := range a {
+					a[i] = int32(corner + i)
+				}
+				for ky := range s {
+					for kx := range s {
+						if ky == 0 && kx == 0 {
+							continue
+						}
+						q := corner + (ky*in.W+kx)*c
+						v := x[q : q+len(d)]
+						for i, xv := range v {
+							if xv > d[i] || xv != xv && d[i] == d[i] {
+								d[i], a[i] = xv, int32(q+i)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// MaxPoolBackward overwrites dx, a batch of batch images of shape g.In, with
+// the gradient of MaxPool: dy[i] at index arg[i] of each output i and zero
+// elsewhere, where arg holds the indices MaxPool recorded. g.Kind must be
+// Max; dy and arg must have batch·g.Out().Len() elements and dx
+// batch·g.In.Len(). An index outside dx is an error, and dx then holds
+// unspecified values.
+func MaxPoolBackward[T float32 | float64](dx, dy []T, arg []int32, batch int, g Pool) error {
+	if err := g.checkBuffers(Max, batch, len(dy), len(dx), "dy", "dx"); err != nil {
+		return fmt.Errorf("conv: MaxPoolBackward: %w", err)
+	}
+	if err := checkLen("arg", len(arg), len(dy)); err != nil {
+		return fmt.Errorf("conv: MaxPoolBackward: %w", err)
+	}
+	clear(dx)
+	dy = dy[:len(arg)]
+	for i, j := range arg {
+		if j < 0 || int(j) >= len(dx) {
+			return fmt.Errorf("conv: MaxPoolBackward: arg[%d] = %d is outside dx (%d elements)", i, j, len(dx))
+		}
+		dx[j] += dy[i]
+	}
+	return nil
+}
+
+// AvgPool writes into dst the mean of each window of the batch x of batch
+// images of shape g.In: the sum of the Size² values times 1/Size². g.Kind must
+// be Avg; x must have batch·g.In.Len() elements and dst batch·g.Out().Len().
+func AvgPool[T float32 | float64](dst, x []T, batch int, g Pool) error {
+	if err := g.checkBuffers(Avg, batch, len(dst), len(x), "dst", "x"); err != nil {
+		return fmt.Errorf("conv: AvgPool: %w", err)
+	}
+	in, out, s, c := g.In, g.out(), g.Size, g.In.C
+	scale := 1 / T(s*s)
+	o := 0
+	for b := range batch {
+		base := b * in.Len()
+		for oy := range out.H {
+			for ox := range out.W {
+				d := dst[o : o+c]
+				o += c
+				corner := base + (oy*s*in.W+ox*s)*c
+				copy(d, x[corner:corner+c])
+				for ky := range s {
+					for kx := range s {
+						if ky == 0 && kx == 0 {
+							continue
+						}
+						q := corner + (ky*in.W+kx)*c
+						for i, xv := range x[q : q+len(d)] {
+							d[i] += xv
+						}
+					}
+				}
+				for i := range d {
+					d[i] *= scale
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// AvgPoolBackward overwrites dx, a batch of batch images of shape g.In, with
+// the gradient of AvgPool: dy of each window times 1/Size² at each of its
+// pixels, and zero at the trailing rows and columns no window covers. g.Kind
+// must be Avg; dy must have batch·g.Out().Len() elements and dx
+// batch·g.In.Len().
+func AvgPoolBackward[T float32 | float64](dx, dy []T, batch int, g Pool) error {
+	if err := g.checkBuffers(Avg, batch, len(dy), len(dx), "dy", "dx"); err != nil {
+		return fmt.Errorf("conv: AvgPoolBackward: %w", err)
+	}
+	in, out, s, c := g.In, g.out(), g.Size, g.In.C
+	scale := 1 / T(s*s)
+	if in.H%s != 0 || in.W%s != 0 {
+		clear(dx) // only the uncovered pixels need it
+	}
+	o := 0
+	for b := range batch {
+		base := b * in.Len()
+		for oy := range out.H {
+			for ox := range out.W {
+				grad := dy[o : o+c]
+				o += c
+				corner := base + (oy*s*in.W+ox*s)*c
+				for ky := range s {
+					for kx := range s {
+						q := corner + (ky*in.W+kx)*c
+						seg := dx[q : q+len(grad)]
+						for i, v := range grad {
+							seg[i] = v * scale
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkBuffers checks g for batch and kind, and the lengths of an output and
+// an input batch.
+func (g Pool) checkBuffers(kind PoolKind, batch, outLen, inLen int, outName, inName string) error {
+	if err := g.check(batch); err != nil {
+		return err
+	}
+	if g.Kind != kind {
+		return fmt.Errorf("pool kind is %v, want %v", g.Kind, kind)
+	}
+	if err := checkLen(inName, inLen, batch*g.In.Len()); err != nil {
+		return err
+	}
+	return checkLen(outName, outLen, batch*g.out().Len())
+}
