@@ -34,10 +34,14 @@ func Im2col[T float32 | float64](dst, x []T, batch int, g Conv) error {
 						clear(r)
 						continue
 					}
-					clear(r[:lo*c])
+					if lo > 0 {
+						clear(r[:lo*c])
+					}
 					src := (iy*in.W + x0 + lo) * c
 					copy(r[lo*c:hi*c], img[src:src+(hi-lo)*c])
-					clear(r[hi*c:])
+					if hi < k {
+						clear(r[hi*c:])
+					}
 				}
 			}
 		}

@@ -35,17 +35,45 @@ func MaxPool[T float32 | float64](dst []T, arg []int32, x []T, batch int, g Pool
 						}
 						q := corner + (ky*in.W+kx)*c
 						v := x[q : q+len(d)]
+						// The builtin max and a strict comparison feeding a
+						// conditional move: random data would mispredict a branch.
 						for i, xv := range v {
-							if xv > d[i] || xv != xv && d[i] == d[i] {
-								d[i], a[i] = xv, int32(q+i)
+							di, ai := d[i], a[i]
+							if xv > di {
+								ai = int32(q + i)
 							}
+							d[i], a[i] = max(di, xv), ai
 						}
 					}
+				}
+				// max propagated any NaN to d, but the comparisons never chose
+				// one; and it prefers +0 to an earlier −0. Make d[i] = x[a[i]].
+				for i, di := range d {
+					if di != di {
+						a[i] = int32(firstNaN(x, corner+i, s, c, in.W*c))
+					}
+					d[i] = x[a[i]]
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// firstNaN returns the index of the first NaN of the s×s window of x whose
+// top-left value is at index p, its columns step apart and its rows rowStep
+// apart, or p if it has none.
+func firstNaN[T float32 | float64](x []T, p, s, step, rowStep int) int {
+	for ky := range s {
+		q := p + ky*rowStep
+		for range s {
+			if x[q] != x[q] {
+				return q
+			}
+			q += step
+		}
+	}
+	return p
 }
 
 // MaxPoolBackward overwrites dx, a batch of batch images of shape g.In, with

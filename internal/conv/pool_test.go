@@ -161,32 +161,33 @@ func testPool[T float](t *testing.T) {
 }
 
 // TestMaxPoolSpecial checks the tie and NaN rules on one 2×2 window of each
-// of four channels, worked out by hand.
+// of five channels, worked out by hand.
 func TestMaxPoolSpecial(t *testing.T) {
-	nan := math.NaN()
-	// Pixels (0,0), (0,1), (1,0), (1,1), each with channels 0..3.
+	nan, negZero := math.NaN(), math.Copysign(0, -1)
+	// Pixels (0,0), (0,1), (1,0), (1,1), each with channels 0..4.
 	x := []float64{
-		1, 2, nan, 0,
-		3, 2, 5, nan,
-		3, 1, nan, 4,
-		0, 2, 6, 4,
+		1, 2, nan, 0, negZero,
+		3, 2, 5, nan, 0,
+		3, 1, nan, 4, -1,
+		0, 2, 6, 4, -2,
 	}
-	g := Pool{In: Image{4, 2, 2}, Size: 2}
-	y, arg := make([]float64, 4), make([]int32, 4)
+	g := Pool{In: Image{5, 2, 2}, Size: 2}
+	y, arg := make([]float64, 5), make([]int32, 5)
 	if err := MaxPool(y, arg, x, 1, g); err != nil {
 		t.Fatal(err)
 	}
 	// Channel 0: 3 at pixels 1 and 2, the first wins. Channel 1: 2 at pixels
 	// 0, 1 and 3. Channel 2: NaN at pixels 0 and 2, the first wins over 5 and
-	// 6. Channel 3: the NaN at pixel 1 beats 4.
-	wantArg := []int32{4, 1, 2, 7}
+	// 6. Channel 3: the NaN at pixel 1 beats 4. Channel 4: −0 at pixel 0
+	// equals +0 at pixel 1 and wins.
+	wantArg := []int32{5, 1, 2, 8, 4}
 	for i := range arg {
 		if arg[i] != wantArg[i] {
 			t.Errorf("channel %d: arg = %d, want %d", i, arg[i], wantArg[i])
 		}
 	}
-	if y[0] != 3 || y[1] != 2 || !math.IsNaN(y[2]) || !math.IsNaN(y[3]) {
-		t.Errorf("y = %v, want [3 2 NaN NaN]", y)
+	if y[0] != 3 || y[1] != 2 || !math.IsNaN(y[2]) || !math.IsNaN(y[3]) || y[4] != 0 || !math.Signbit(y[4]) {
+		t.Errorf("y = %v, want [3 2 NaN NaN -0]", y)
 	}
 }
 
