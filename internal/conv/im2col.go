@@ -53,7 +53,7 @@ func Im2col[T float32 | float64](dst, x []T, batch int, g Conv) error {
 // of shape g.In, with the sum over all patches of cols, a patch matrix laid
 // out as Im2col writes it, added back at the pixels each patch was read from
 // (entries in the padding are dropped). Given the gradient of a loss with
-// respect to the patch matrix, it returns the gradient with respect to the
+// respect to the patch matrix, it writes the gradient with respect to the
 // input. cols must have batch·OH·OW·g.PatchWidth() elements and dx
 // batch·g.In.Len().
 func Col2im[T float32 | float64](dx, cols []T, batch int, g Conv) error {

@@ -152,23 +152,26 @@ func AvgPoolBackward[T float32 | float64](dx, dy []T, batch int, g Pool) error {
 	if in.H%s != 0 || in.W%s != 0 {
 		clear(dx) // only the uncovered pixels need it
 	}
+	rowLen := in.W * c       // one row of an image
+	covered := out.W * s * c // the part of a row the windows cover
 	o := 0
 	for b := range batch {
-		base := b * in.Len()
 		for oy := range out.H {
+			// Write the top row of the windows, then copy it to the others.
+			top := (b*in.H + oy*s) * rowLen
+			row := dx[top : top+covered]
 			for ox := range out.W {
 				grad := dy[o : o+c]
 				o += c
-				corner := base + (oy*s*in.W+ox*s)*c
-				for ky := range s {
-					for kx := range s {
-						q := corner + (ky*in.W+kx)*c
-						seg := dx[q : q+len(grad)]
-						for i, v := range grad {
-							seg[i] = v * scale
-						}
+				for kx := range s {
+					seg := row[(ox*s+kx)*c : (ox*s+kx+1)*c]
+					for i, v := range grad {
+						seg[i] = v * scale
 					}
 				}
+			}
+			for ky := 1; ky < s; ky++ {
+				copy(dx[top+ky*rowLen:top+ky*rowLen+covered], row)
 			}
 		}
 	}
