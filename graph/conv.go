@@ -1,0 +1,485 @@
+package graph
+
+import (
+	"fmt"
+
+	"github.com/chewxy/hm"
+	"github.com/glr-project/glr/internal/conv"
+	"github.com/glr-project/glr/internal/parallel"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Images are laid out channels-last, one image per row of a matrix: row i
+// of a B × (H·W·C) matrix is image i, value ((y·W + x)·C + c). A convolution
+// is then an im2col op, whose rows are the patches of every output
+// position, followed by a LinearOp: (B·OH·OW) × (k·k·C) patches times a
+// (k·k·C) × F kernel give the (B·OH·OW) × F pre-activation, one noise value
+// per output position and channel, which is again channels-last. The GLR
+// estimate of the kernel is Pᵀ·(diag(L − b)·ψ(R)), one matrix product, with
+// each row weighted by the loss of the image it belongs to.
+
+// imageGrain is the number of images a parallel image loop hands to one
+// goroutine at a time.
+const imageGrain = 8
+
+// Im2colOp turns a batch of images (one per row) into the matrix of their
+// patches for a convolution. Its gradient is the adjoint (col2im).
+type Im2colOp struct {
+	opBase
+	g   conv.Conv
+	out *tensor.Dense
+	// the pass in progress, for the parallel loop
+	x, dst *tensor.Dense
+	body   func(lo, hi int)
+}
+
+// NewIm2colOp returns an im2col op for the convolution geometry g; id must be
+// unique among the graph's im2col ops.
+func NewIm2colOp(id string, g conv.Conv) (*Im2colOp, error) {
+	if err := g.Check(); err != nil {
+		return nil, fmt.Errorf("im2col %s: %w", id, err)
+	}
+	op := &Im2colOp{opBase: opBase{id: fmt.Sprintf("glr.Im2col{%s,%v,k%d,s%d,p%d}", id, g.In, g.Kernel, g.Stride, g.Pad)}, g: g}
+	op.body = op.images
+	return op, nil
+}
+
+// Arity is 1.
+func (op *Im2colOp) Arity() int { return 1 }
+
+// Type is Matrix a → Matrix a.
+func (op *Im2colOp) Type() hm.Type { return hm.NewFnType(typeMatrix, typeMatrix) }
+
+// InferShape returns (B·OH·OW) × (k·k·C) for B images.
+func (op *Im2colOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapes(op.id, in, 2)
+	if err != nil {
+		return nil, err
+	}
+	if s[0][1] != op.g.In.Len() {
+		return nil, fmt.Errorf("%s: rows of %d values are not %v images", op.id, s[0][1], op.g.In)
+	}
+	if err := op.g.CheckBatch(s[0][0]); err != nil {
+		return nil, fmt.Errorf("%s: %w", op.id, err)
+	}
+	o := op.g.Out()
+	return tensor.Shape{s[0][0] * o.H * o.W, op.g.PatchWidth()}, nil
+}
+
+// Do writes the patches into the op's buffer.
+func (op *Im2colOp) Do(vals ...G.Value) (G.Value, error) {
+	if err := arity(op.id, vals, 1); err != nil {
+		return nil, err
+	}
+	x, err := asDense(op.id, 0, vals[0], 2, tensor.Dtype{})
+	if err != nil {
+		return nil, err
+	}
+	shape, err := op.InferShape(x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	op.out = reuse(op.out, shape, x.Dtype())
+	op.x, op.dst = x, op.out
+	parallel.For(x.Shape()[0], imageGrain, op.body)
+	op.x, op.dst = nil, nil
+	return op.out, nil
+}
+
+// images runs im2col on images [lo, hi) of the pass in progress.
+func (op *Im2colOp) images(lo, hi int) {
+	in, o := op.g.In.Len(), op.g.Out()
+	rows := o.H * o.W * op.g.PatchWidth()
+	var err error
+	if op.x.Dtype() == tensor.Float32 {
+		err = conv.Im2col(op.dst.Float32s()[lo*rows:hi*rows], op.x.Float32s()[lo*in:hi*in], hi-lo, op.g)
+	} else {
+		err = conv.Im2col(op.dst.Float64s()[lo*rows:hi*rows], op.x.Float64s()[lo*in:hi*in], hi-lo, op.g)
+	}
+	if err != nil {
+		panic(err) // the geometry and sizes were checked before the loop
+	}
+}
+
+// DiffWRT is true.
+func (op *Im2colOp) DiffWRT(inputs int) []bool { return []bool{true} }
+
+// SymDiff returns col2im of the gradient.
+func (op *Im2colOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if len(inputs) != 1 {
+		return nil, fmt.Errorf("%s: want 1 input, got %d", op.id, len(inputs))
+	}
+	g := &col2imOp{opBase: opBase{id: op.id + "/d"}, g: op.g}
+	g.body = g.images
+	d, err := G.ApplyOp(g, grad)
+	if err != nil {
+		return nil, fmt.Errorf("%s: gradient: %w", op.id, err)
+	}
+	return G.Nodes{d}, nil
+}
+
+// col2imOp accumulates patch gradients back into image gradients.
+type col2imOp struct {
+	opBase
+	g      conv.Conv
+	out    *tensor.Dense
+	cols   *tensor.Dense
+	body   func(lo, hi int)
+	images func(lo, hi int)
+}
+
+func (op *col2imOp) Arity() int    { return 1 }
+func (op *col2imOp) Type() hm.Type { return hm.NewFnType(typeMatrix, typeMatrix) }
+
+func (op *col2imOp) batch(s tensor.Shape) (int, error) {
+	o := op.g.Out()
+	if len(s) != 2 || s[1] != op.g.PatchWidth() || s[0]%(o.H*o.W) != 0 {
+		return 0, fmt.Errorf("%s: %v is not a patch matrix of %d-value patches", op.id, s, op.g.PatchWidth())
+	}
+	return s[0] / (o.H * o.W), nil
+}
+
+func (op *col2imOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapes(op.id, in, 2)
+	if err != nil {
+		return nil, err
+	}
+	b, err := op.batch(s[0])
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{b, op.g.In.Len()}, nil
+}
+
+func (op *col2imOp) Do(vals ...G.Value) (G.Value, error) {
+	if err := arity(op.id, vals, 1); err != nil {
+		return nil, err
+	}
+	cols, err := asDense(op.id, 0, vals[0], 2, tensor.Dtype{})
+	if err != nil {
+		return nil, err
+	}
+	b, err := op.batch(cols.Shape())
+	if err != nil {
+		return nil, err
+	}
+	op.out = reuse(op.out, tensor.Shape{b, op.g.In.Len()}, cols.Dtype())
+	op.cols = cols
+	parallel.For(b, imageGrain, op.body)
+	op.cols = nil
+	return op.out, nil
+}
+
+func (op *col2imOp) colImages(lo, hi int) {
+	in, o := op.g.In.Len(), op.g.Out()
+	rows := o.H * o.W * op.g.PatchWidth()
+	var err error
+	if op.cols.Dtype() == tensor.Float32 {
+		err = conv.Col2im(op.out.Float32s()[lo*in:hi*in], op.cols.Float32s()[lo*rows:hi*rows], hi-lo, op.g)
+	} else {
+		err = conv.Col2im(op.out.Float64s()[lo*in:hi*in], op.cols.Float64s()[lo*rows:hi*rows], hi-lo, op.g)
+	}
+	if err != nil {
+		panic(err)
+	}
+}
+
+// PoolOp pools a batch of images (one per row): max or average over
+// non-overlapping windows. Its gradient routes each output's gradient to the
+// input that was the maximum (max), or spreads it over the window (avg); the
+// max pool's gradient reads the positions its forward pass recorded, so it
+// belongs to the same network.
+type PoolOp struct {
+	opBase
+	g   conv.Pool
+	out *tensor.Dense
+	arg []int32
+	// the pass in progress, for the parallel loop
+	x    *tensor.Dense
+	body func(lo, hi int)
+}
+
+// NewPoolOp returns a pooling op for the geometry g; id must be unique among
+// the graph's pooling ops.
+func NewPoolOp(id string, g conv.Pool) (*PoolOp, error) {
+	if err := g.Check(); err != nil {
+		return nil, fmt.Errorf("pool %s: %w", id, err)
+	}
+	op := &PoolOp{opBase: opBase{id: fmt.Sprintf("glr.Pool{%s,%v,%v,%d}", id, g.In, g.Kind, g.Size)}, g: g}
+	op.body = op.images
+	return op, nil
+}
+
+// Arity is 1.
+func (op *PoolOp) Arity() int { return 1 }
+
+// Type is Matrix a → Matrix a.
+func (op *PoolOp) Type() hm.Type { return hm.NewFnType(typeMatrix, typeMatrix) }
+
+// InferShape returns B × (pooled image size).
+func (op *PoolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapes(op.id, in, 2)
+	if err != nil {
+		return nil, err
+	}
+	if s[0][1] != op.g.In.Len() {
+		return nil, fmt.Errorf("%s: rows of %d values are not %v images", op.id, s[0][1], op.g.In)
+	}
+	return tensor.Shape{s[0][0], op.g.Out().Len()}, nil
+}
+
+// Do pools into the op's buffer.
+func (op *PoolOp) Do(vals ...G.Value) (G.Value, error) {
+	if err := arity(op.id, vals, 1); err != nil {
+		return nil, err
+	}
+	x, err := asDense(op.id, 0, vals[0], 2, tensor.Dtype{})
+	if err != nil {
+		return nil, err
+	}
+	shape, err := op.InferShape(x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	if err := op.g.CheckBatch(shape[0]); err != nil {
+		return nil, fmt.Errorf("%s: %w", op.id, err)
+	}
+	op.out = reuse(op.out, shape, x.Dtype())
+	if op.g.Kind == conv.Max && len(op.arg) != shape.TotalSize() {
+		op.arg = make([]int32, shape.TotalSize())
+	}
+	op.x = x
+	parallel.For(shape[0], imageGrain, op.body)
+	op.x = nil
+	return op.out, nil
+}
+
+// images pools images [lo, hi). The recorded maxima count from the start of
+// each chunk's first image; images shifts them to whole-batch positions.
+func (op *PoolOp) images(lo, hi int) {
+	in, out := op.g.In.Len(), op.g.Out().Len()
+	var err error
+	switch {
+	case op.g.Kind == conv.Max && op.x.Dtype() == tensor.Float32:
+		err = conv.MaxPool(op.out.Float32s()[lo*out:hi*out], op.arg[lo*out:hi*out], op.x.Float32s()[lo*in:hi*in], hi-lo, op.g)
+	case op.g.Kind == conv.Max:
+		err = conv.MaxPool(op.out.Float64s()[lo*out:hi*out], op.arg[lo*out:hi*out], op.x.Float64s()[lo*in:hi*in], hi-lo, op.g)
+	case op.x.Dtype() == tensor.Float32:
+		err = conv.AvgPool(op.out.Float32s()[lo*out:hi*out], op.x.Float32s()[lo*in:hi*in], hi-lo, op.g)
+	default:
+		err = conv.AvgPool(op.out.Float64s()[lo*out:hi*out], op.x.Float64s()[lo*in:hi*in], hi-lo, op.g)
+	}
+	if err != nil {
+		panic(err)
+	}
+	if op.g.Kind == conv.Max && lo > 0 {
+		shift := int32(lo * in)
+		for i := lo * out; i < hi*out; i++ {
+			op.arg[i] += shift
+		}
+	}
+}
+
+// DiffWRT is true.
+func (op *PoolOp) DiffWRT(inputs int) []bool { return []bool{true} }
+
+// SymDiff returns the pooling's backward pass applied to the gradient.
+func (op *PoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if len(inputs) != 1 {
+		return nil, fmt.Errorf("%s: want 1 input, got %d", op.id, len(inputs))
+	}
+	g := &poolGradOp{opBase: opBase{id: op.id + "/d"}, fwd: op}
+	d, err := G.ApplyOp(g, grad)
+	if err != nil {
+		return nil, fmt.Errorf("%s: gradient: %w", op.id, err)
+	}
+	return G.Nodes{d}, nil
+}
+
+// poolGradOp is the backward pass of a PoolOp.
+type poolGradOp struct {
+	opBase
+	fwd *PoolOp
+	out *tensor.Dense
+}
+
+func (op *poolGradOp) Arity() int    { return 1 }
+func (op *poolGradOp) Type() hm.Type { return hm.NewFnType(typeMatrix, typeMatrix) }
+
+func (op *poolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapes(op.id, in, 2)
+	if err != nil {
+		return nil, err
+	}
+	if s[0][1] != op.fwd.g.Out().Len() {
+		return nil, fmt.Errorf("%s: rows of %d values are not pooled %v images", op.id, s[0][1], op.fwd.g.Out())
+	}
+	return tensor.Shape{s[0][0], op.fwd.g.In.Len()}, nil
+}
+
+func (op *poolGradOp) Do(vals ...G.Value) (G.Value, error) {
+	if err := arity(op.id, vals, 1); err != nil {
+		return nil, err
+	}
+	dy, err := asDense(op.id, 0, vals[0], 2, tensor.Dtype{})
+	if err != nil {
+		return nil, err
+	}
+	shape, err := op.InferShape(dy.Shape())
+	if err != nil {
+		return nil, err
+	}
+	b, g := shape[0], op.fwd.g
+	op.out = reuse(op.out, shape, dy.Dtype())
+	switch {
+	case g.Kind == conv.Max && len(op.fwd.arg) != dy.Shape().TotalSize():
+		return nil, fmt.Errorf("%s: the forward pass recorded no maxima for this batch", op.id)
+	case g.Kind == conv.Max && dy.Dtype() == tensor.Float32:
+		err = conv.MaxPoolBackward(op.out.Float32s(), dy.Float32s(), op.fwd.arg, b, g)
+	case g.Kind == conv.Max:
+		err = conv.MaxPoolBackward(op.out.Float64s(), dy.Float64s(), op.fwd.arg, b, g)
+	case dy.Dtype() == tensor.Float32:
+		err = conv.AvgPoolBackward(op.out.Float32s(), dy.Float32s(), b, g)
+	default:
+		err = conv.AvgPoolBackward(op.out.Float64s(), dy.Float64s(), b, g)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op.id, err)
+	}
+	return op.out, nil
+}
+
+// ReshapeOp views a matrix as another of the same size without copying: the
+// (B·OH·OW) × F output of a convolution as B × (OH·OW·F) images, and back.
+type ReshapeOp struct {
+	opBase
+	rows, cols int // the output shape; rows −1 means size/cols
+	view       *tensor.Dense
+	in         *tensor.Dense
+}
+
+// NewReshapeOp returns an op that views its input as rows of cols values;
+// id must be unique among the graph's reshape ops.
+func NewReshapeOp(id string, cols int) *ReshapeOp {
+	return &ReshapeOp{opBase: opBase{id: fmt.Sprintf("glr.Reshape{%s,%d}", id, cols)}, cols: cols}
+}
+
+// Arity is 1.
+func (op *ReshapeOp) Arity() int { return 1 }
+
+// Type is Matrix a → Matrix a.
+func (op *ReshapeOp) Type() hm.Type { return hm.NewFnType(typeMatrix, typeMatrix) }
+
+// InferShape returns (size/cols) × cols.
+func (op *ReshapeOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapes(op.id, in, 2)
+	if err != nil {
+		return nil, err
+	}
+	n := s[0].TotalSize()
+	if op.cols < 1 || n%op.cols != 0 {
+		return nil, fmt.Errorf("%s: %v does not reshape into rows of %d", op.id, s[0], op.cols)
+	}
+	return tensor.Shape{n / op.cols, op.cols}, nil
+}
+
+// Do returns a view of the input; the view is made again only when the
+// input's buffer changes.
+func (op *ReshapeOp) Do(vals ...G.Value) (G.Value, error) {
+	if err := arity(op.id, vals, 1); err != nil {
+		return nil, err
+	}
+	x, err := asDense(op.id, 0, vals[0], 2, tensor.Dtype{})
+	if err != nil {
+		return nil, err
+	}
+	shape, err := op.InferShape(x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	if op.in != x || op.view == nil || !op.view.Shape().Eq(shape) {
+		var backing any
+		if x.Dtype() == tensor.Float32 {
+			backing = x.Float32s()
+		} else {
+			backing = x.Float64s()
+		}
+		op.view = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing))
+		op.in = x
+	}
+	return op.view, nil
+}
+
+// DiffWRT is true.
+func (op *ReshapeOp) DiffWRT(inputs int) []bool { return []bool{true} }
+
+// SymDiff reshapes the gradient back to the input's shape.
+func (op *ReshapeOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if len(inputs) != 1 {
+		return nil, fmt.Errorf("%s: want 1 input, got %d", op.id, len(inputs))
+	}
+	d, err := G.ApplyOp(NewReshapeOp(op.id+"/d", inputs[0].Shape()[1]), grad)
+	if err != nil {
+		return nil, fmt.Errorf("%s: gradient: %w", op.id, err)
+	}
+	return G.Nodes{d}, nil
+}
+
+// Conv adds a convolution of x (one channels-last image of geometry g.In per
+// row) to the network: im2col, then a linear map with a kernel parameter
+// "K" of (k·k·C) × F and, with bias, a vector "b" of F. It returns the
+// pre-activation ((B·OH·OW) × F), the patches and the parameters, for
+// [Scope.Noise].
+func (s *Scope) Conv(x *G.Node, g conv.Conv, bias bool, init Initializer) (pre, patches, k, b *G.Node, err error) {
+	im, err := NewIm2colOp(s.nextID("im2col"), g)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if patches, err = G.ApplyOp(im, x); err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("im2col: %w", err)
+	}
+	if k, err = s.Param("K", g.PatchWidth(), g.Filters, init); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	args := G.Nodes{patches, k}
+	if bias {
+		if b, err = s.Param("b", g.Filters, 0, init); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		args = append(args, b)
+	}
+	if pre, err = G.ApplyOp(NewLinearOp(s.nextID("linear"), bias), args...); err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("patches·K: %w", err)
+	}
+	return pre, patches, k, b, nil
+}
+
+// Images views the (B·positions) × C rows of a convolution's output as B
+// images of positions·C values, one per row.
+func (s *Scope) Images(y *G.Node, positions int) (*G.Node, error) {
+	if y.Dims() != 2 {
+		return nil, fmt.Errorf("images: want a matrix, got shape %v", y.Shape())
+	}
+	v, err := G.ApplyOp(NewReshapeOp(s.nextID("reshape"), positions*y.Shape()[1]), y)
+	if err != nil {
+		return nil, fmt.Errorf("images: %w", err)
+	}
+	return v, nil
+}
+
+// Pool pools x (one image of geometry g.In per row).
+func (s *Scope) Pool(x *G.Node, g conv.Pool) (*G.Node, error) {
+	if g.Size == 1 {
+		return x, nil
+	}
+	op, err := NewPoolOp(s.nextID("pool"), g)
+	if err != nil {
+		return nil, err
+	}
+	y, err := G.ApplyOp(op, x)
+	if err != nil {
+		return nil, fmt.Errorf("pool: %w", err)
+	}
+	return y, nil
+}
