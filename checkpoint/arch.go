@@ -71,7 +71,9 @@ func (a *Architecture) params() (names []string, shapes [][]int, err error) {
 	if in.Channels < 1 || in.Height < 1 || in.Width < 1 {
 		return nil, nil, fmt.Errorf("input %d×%d×%d, want every dimension at least 1", in.Channels, in.Height, in.Width)
 	}
-	if int64(in.Channels)*int64(in.Height) > MaxValues || int64(in.Channels)*int64(in.Height)*int64(in.Width) > MaxValues {
+	// Each product below has factors of at most MaxValues = 2^31: no overflow.
+	if int64(in.Channels) > MaxValues || int64(in.Height) > MaxValues || int64(in.Width) > MaxValues ||
+		int64(in.Channels)*int64(in.Height) > MaxValues || int64(in.Channels)*int64(in.Height)*int64(in.Width) > MaxValues {
 		return nil, nil, fmt.Errorf("input %d×%d×%d has more than %d values", in.Channels, in.Height, in.Width, int64(MaxValues))
 	}
 	if a.Classes < 1 {
