@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -221,25 +222,35 @@ func TestWriteNPZRefuses(t *testing.T) {
 
 // numpyPython returns a Python interpreter that imports numpy, or skips the
 // test. It tries $PYTHON, python3 on $PATH and /usr/bin/python3 (where
-// Debian's python3-numpy installs), in that order.
+// Debian's python3-numpy installs), in that order, once per test binary.
 func numpyPython(t *testing.T) string {
 	t.Helper()
-	var tried []string
-	for _, c := range []string{os.Getenv("PYTHON"), "python3", "/usr/bin/python3"} {
-		if c == "" {
-			continue
+	python.once.Do(func() {
+		for _, c := range []string{os.Getenv("PYTHON"), "python3", "/usr/bin/python3"} {
+			if c == "" {
+				continue
+			}
+			p, err := exec.LookPath(c)
+			if err != nil {
+				continue
+			}
+			if exec.Command(p, "-c", "import numpy").Run() == nil {
+				python.path = p
+				return
+			}
+			python.tried = append(python.tried, p)
 		}
-		p, err := exec.LookPath(c)
-		if err != nil {
-			continue
-		}
-		if exec.Command(p, "-c", "import numpy").Run() == nil {
-			return p
-		}
-		tried = append(tried, p)
+	})
+	if python.path == "" {
+		t.Skipf("no Python with numpy (tried %q; apt-get install python3-numpy, or set $PYTHON)", python.tried)
 	}
-	t.Skipf("no Python with numpy (tried %q); apt-get install python3-numpy", tried)
-	return ""
+	return python.path
+}
+
+var python struct {
+	once  sync.Once
+	path  string
+	tried []string
 }
 
 // TestNPZLoadsInNumPy checks with np.load that names, dtypes, shapes and
