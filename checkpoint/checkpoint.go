@@ -43,12 +43,13 @@
 // crafted with a valid digest cannot make Read allocate more than the file's
 // size.
 //
-// SHA-256 detects every single-bit flip: the digest of the altered bytes
-// would have to equal the stored one (a second preimage), and a flip in
-// the stored digest no longer matches the digest of the unaltered rest.
-// The length field and the file size must agree, which catches truncation and
-// trailing bytes before the digest is computed. The tests flip every bit of a
-// small checkpoint, one at a time, and check that each read fails.
+// A flipped bit goes unnoticed only if the altered bytes hash to the
+// stored digest: a SHA-256 collision between two inputs one bit apart, which
+// has never been exhibited. A flip in the stored digest no longer matches
+// the digest of the unaltered rest. The length field and the file size must
+// agree, which catches truncation and trailing bytes before the digest is
+// computed. The tests flip every bit of a small checkpoint, one at a time,
+// and check that each read fails with ErrCorrupt.
 package checkpoint
 
 import (

@@ -19,7 +19,8 @@ const (
 
 var le = binary.LittleEndian
 
-// marshal encodes s, which must be valid, as a complete checkpoint file.
+// marshal encodes s as a complete checkpoint file. It does not validate s
+// (Write does), so tests can craft files that Read must refuse.
 func marshal(s *State) ([]byte, error) {
 	n := 4 + len(s.Arm) + 4 + len(s.ConfigHash) + 8 + 4 + len(s.Dtype) + 8 + 8 + 4 +
 		8 + len(s.Optimizer) + 8 + len(s.Records)
@@ -51,7 +52,7 @@ func marshal(s *State) ([]byte, error) {
 	b = le.AppendUint32(b, uint32(len(s.Params)))
 	for _, p := range s.Params {
 		b = appendString(b, p.Name)
-		b = le.AppendUint32(b, uint32(len(p.Shape))) // at most MaxRank
+		b = le.AppendUint32(b, uint32(len(p.Shape))) // MaxRank in a valid state
 		for _, d := range p.Shape {
 			b = le.AppendUint64(b, uint64(int64(d)))
 		}
