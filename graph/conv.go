@@ -111,7 +111,7 @@ func (op *Im2colOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		return nil, fmt.Errorf("%s: want 1 input, got %d", op.id, len(inputs))
 	}
 	g := &col2imOp{opBase: opBase{id: op.id + "/d"}, g: op.g}
-	g.body = g.images
+	g.body = g.colImages
 	d, err := G.ApplyOp(g, grad)
 	if err != nil {
 		return nil, fmt.Errorf("%s: gradient: %w", op.id, err)
@@ -126,7 +126,6 @@ type col2imOp struct {
 	out    *tensor.Dense
 	cols   *tensor.Dense
 	body   func(lo, hi int)
-	images func(lo, hi int)
 }
 
 func (op *col2imOp) Arity() int    { return 1 }
