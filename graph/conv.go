@@ -23,9 +23,9 @@ import (
 // goroutine at a time.
 const imageGrain = 8
 
-// Im2colOp turns a batch of images (one per row) into the matrix of their
+// im2colOp turns a batch of images (one per row) into the matrix of their
 // patches for a convolution. Its gradient is the adjoint (col2im).
-type Im2colOp struct {
+type im2colOp struct {
 	opBase
 	g   conv.Conv
 	out *tensor.Dense
@@ -34,25 +34,25 @@ type Im2colOp struct {
 	body   func(lo, hi int)
 }
 
-// NewIm2colOp returns an im2col op for the convolution geometry g; id must be
+// newIm2colOp returns an im2col op for the convolution geometry g; id must be
 // unique among the graph's im2col ops.
-func NewIm2colOp(id string, g conv.Conv) (*Im2colOp, error) {
+func newIm2colOp(id string, g conv.Conv) (*im2colOp, error) {
 	if err := g.Check(); err != nil {
 		return nil, fmt.Errorf("im2col %s: %w", id, err)
 	}
-	op := &Im2colOp{opBase: opBase{id: fmt.Sprintf("glr.Im2col{%s,%v,k%d,s%d,p%d}", id, g.In, g.Kernel, g.Stride, g.Pad)}, g: g}
+	op := &im2colOp{opBase: opBase{id: fmt.Sprintf("glr.Im2col{%s,%v,k%d,s%d,p%d}", id, g.In, g.Kernel, g.Stride, g.Pad)}, g: g}
 	op.body = op.images
 	return op, nil
 }
 
 // Arity is 1.
-func (op *Im2colOp) Arity() int { return 1 }
+func (op *im2colOp) Arity() int { return 1 }
 
 // Type is Matrix a → Matrix a.
-func (op *Im2colOp) Type() hm.Type { return hm.NewFnType(typeMatrix, typeMatrix) }
+func (op *im2colOp) Type() hm.Type { return hm.NewFnType(typeMatrix, typeMatrix) }
 
 // InferShape returns (B·OH·OW) × (k·k·C) for B images.
-func (op *Im2colOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (op *im2colOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, err := shapes(op.id, in, 2)
 	if err != nil {
 		return nil, err
@@ -68,7 +68,7 @@ func (op *Im2colOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 // Do writes the patches into the op's buffer.
-func (op *Im2colOp) Do(vals ...G.Value) (G.Value, error) {
+func (op *im2colOp) Do(vals ...G.Value) (G.Value, error) {
 	if err := arity(op.id, vals, 1); err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (op *Im2colOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // images runs im2col on images [lo, hi) of the pass in progress.
-func (op *Im2colOp) images(lo, hi int) {
+func (op *im2colOp) images(lo, hi int) {
 	in, o := op.g.In.Len(), op.g.Out()
 	rows := o.H * o.W * op.g.PatchWidth()
 	var err error
@@ -103,10 +103,10 @@ func (op *Im2colOp) images(lo, hi int) {
 }
 
 // DiffWRT is true.
-func (op *Im2colOp) DiffWRT(inputs int) []bool { return []bool{true} }
+func (op *im2colOp) DiffWRT(inputs int) []bool { return []bool{true} }
 
 // SymDiff returns col2im of the gradient.
-func (op *Im2colOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+func (op *im2colOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != 1 {
 		return nil, fmt.Errorf("%s: want 1 input, got %d", op.id, len(inputs))
 	}
@@ -122,10 +122,10 @@ func (op *Im2colOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 // col2imOp accumulates patch gradients back into image gradients.
 type col2imOp struct {
 	opBase
-	g      conv.Conv
-	out    *tensor.Dense
-	cols   *tensor.Dense
-	body   func(lo, hi int)
+	g    conv.Conv
+	out  *tensor.Dense
+	cols *tensor.Dense
+	body func(lo, hi int)
 }
 
 func (op *col2imOp) Arity() int    { return 1 }
@@ -184,12 +184,12 @@ func (op *col2imOp) colImages(lo, hi int) {
 	}
 }
 
-// PoolOp pools a batch of images (one per row): max or average over
+// poolOp pools a batch of images (one per row): max or average over
 // non-overlapping windows. Its gradient routes each output's gradient to the
 // input that was the maximum (max), or spreads it over the window (avg); the
 // max pool's gradient reads the positions its forward pass recorded, so it
 // belongs to the same network.
-type PoolOp struct {
+type poolOp struct {
 	opBase
 	g   conv.Pool
 	out *tensor.Dense
@@ -199,25 +199,25 @@ type PoolOp struct {
 	body func(lo, hi int)
 }
 
-// NewPoolOp returns a pooling op for the geometry g; id must be unique among
+// newPoolOp returns a pooling op for the geometry g; id must be unique among
 // the graph's pooling ops.
-func NewPoolOp(id string, g conv.Pool) (*PoolOp, error) {
+func newPoolOp(id string, g conv.Pool) (*poolOp, error) {
 	if err := g.Check(); err != nil {
 		return nil, fmt.Errorf("pool %s: %w", id, err)
 	}
-	op := &PoolOp{opBase: opBase{id: fmt.Sprintf("glr.Pool{%s,%v,%v,%d}", id, g.In, g.Kind, g.Size)}, g: g}
+	op := &poolOp{opBase: opBase{id: fmt.Sprintf("glr.Pool{%s,%v,%v,%d}", id, g.In, g.Kind, g.Size)}, g: g}
 	op.body = op.images
 	return op, nil
 }
 
 // Arity is 1.
-func (op *PoolOp) Arity() int { return 1 }
+func (op *poolOp) Arity() int { return 1 }
 
 // Type is Matrix a → Matrix a.
-func (op *PoolOp) Type() hm.Type { return hm.NewFnType(typeMatrix, typeMatrix) }
+func (op *poolOp) Type() hm.Type { return hm.NewFnType(typeMatrix, typeMatrix) }
 
 // InferShape returns B × (pooled image size).
-func (op *PoolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (op *poolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, err := shapes(op.id, in, 2)
 	if err != nil {
 		return nil, err
@@ -229,7 +229,7 @@ func (op *PoolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 // Do pools into the op's buffer.
-func (op *PoolOp) Do(vals ...G.Value) (G.Value, error) {
+func (op *poolOp) Do(vals ...G.Value) (G.Value, error) {
 	if err := arity(op.id, vals, 1); err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func (op *PoolOp) Do(vals ...G.Value) (G.Value, error) {
 
 // images pools images [lo, hi). The recorded maxima count from the start of
 // each chunk's first image; images shifts them to whole-batch positions.
-func (op *PoolOp) images(lo, hi int) {
+func (op *poolOp) images(lo, hi int) {
 	in, out := op.g.In.Len(), op.g.Out().Len()
 	var err error
 	switch {
@@ -281,10 +281,10 @@ func (op *PoolOp) images(lo, hi int) {
 }
 
 // DiffWRT is true.
-func (op *PoolOp) DiffWRT(inputs int) []bool { return []bool{true} }
+func (op *poolOp) DiffWRT(inputs int) []bool { return []bool{true} }
 
 // SymDiff returns the pooling's backward pass applied to the gradient.
-func (op *PoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+func (op *poolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != 1 {
 		return nil, fmt.Errorf("%s: want 1 input, got %d", op.id, len(inputs))
 	}
@@ -296,10 +296,10 @@ func (op *PoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	return G.Nodes{d}, nil
 }
 
-// poolGradOp is the backward pass of a PoolOp.
+// poolGradOp is the backward pass of a poolOp.
 type poolGradOp struct {
 	opBase
-	fwd *PoolOp
+	fwd *poolOp
 	out *tensor.Dense
 }
 
@@ -425,13 +425,77 @@ func (op *ReshapeOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 	return G.Nodes{d}, nil
 }
 
-// Conv adds a convolution of x (one channels-last image of geometry g.In per
+// Image is the geometry of a channels-last image: C channels of H × W.
+type Image struct{ C, H, W int }
+
+// Len is C·H·W.
+func (m Image) Len() int { return m.C * m.H * m.W }
+
+// String returns "C×H×W".
+func (m Image) String() string { return fmt.Sprintf("%d×%d×%d", m.C, m.H, m.W) }
+
+func (m Image) internal() conv.Image { return conv.Image{C: m.C, H: m.H, W: m.W} }
+
+// ConvOut returns the output image of a convolution of filters kernels of
+// side kernel with the given stride and zero padding (floor division, as
+// PyTorch), or an error naming what does not fit.
+func ConvOut(in Image, filters, kernel, stride, pad int) (Image, error) {
+	g := conv.Conv{In: in.internal(), Filters: filters, Kernel: kernel, Stride: stride, Pad: pad}
+	if err := g.Check(); err != nil {
+		return Image{}, err
+	}
+	o := g.Out()
+	return Image{C: o.C, H: o.H, W: o.W}, nil
+}
+
+// PoolKind is max or average pooling.
+type PoolKind int
+
+const (
+	// MaxPool takes the largest value of each window.
+	MaxPool PoolKind = iota
+	// AvgPool takes the mean of each window.
+	AvgPool
+)
+
+// ParsePoolKind maps "max" and "avg" to their PoolKind.
+func ParsePoolKind(s string) (PoolKind, error) {
+	switch s {
+	case "max":
+		return MaxPool, nil
+	case "avg":
+		return AvgPool, nil
+	}
+	return 0, fmt.Errorf("unknown pool kind %q (want max | avg)", s)
+}
+
+// String returns "max" or "avg".
+func (k PoolKind) String() string {
+	if k == AvgPool {
+		return "avg"
+	}
+	return "max"
+}
+
+// PoolOut returns the output image of pooling in over windows of side size
+// (floor division), or an error naming what does not fit.
+func PoolOut(in Image, size int) (Image, error) {
+	g := conv.Pool{In: in.internal(), Size: size}
+	if err := g.Check(); err != nil {
+		return Image{}, err
+	}
+	o := g.Out()
+	return Image{C: o.C, H: o.H, W: o.W}, nil
+}
+
+// Conv adds a convolution of x (one channels-last image of geometry in per
 // row) to the network: im2col, then a linear map with a kernel parameter
-// "K" of (k·k·C) × F and, with bias, a vector "b" of F. It returns the
-// pre-activation ((B·OH·OW) × F), the patches and the parameters, for
-// [Scope.Noise].
-func (s *Scope) Conv(x *G.Node, g conv.Conv, bias bool, init Initializer) (pre, patches, k, b *G.Node, err error) {
-	im, err := NewIm2colOp(s.nextID("im2col"), g)
+// "K" of (kernel·kernel·C) × filters and, with bias, a vector "b" of
+// filters. It returns the pre-activation ((B·OH·OW) × filters), the patches
+// and the parameters, for [Scope.Noise].
+func (s *Scope) Conv(x *G.Node, in Image, filters, kernel, stride, pad int, bias bool, init Initializer) (pre, patches, k, b *G.Node, err error) {
+	g := conv.Conv{In: in.internal(), Filters: filters, Kernel: kernel, Stride: stride, Pad: pad}
+	im, err := newIm2colOp(s.nextID("im2col"), g)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -467,12 +531,17 @@ func (s *Scope) Images(y *G.Node, positions int) (*G.Node, error) {
 	return v, nil
 }
 
-// Pool pools x (one image of geometry g.In per row).
-func (s *Scope) Pool(x *G.Node, g conv.Pool) (*G.Node, error) {
-	if g.Size == 1 {
+// Pool pools x (one image of geometry in per row) over windows of side size;
+// a size of 1 returns x.
+func (s *Scope) Pool(x *G.Node, in Image, size int, kind PoolKind) (*G.Node, error) {
+	if size == 1 {
 		return x, nil
 	}
-	op, err := NewPoolOp(s.nextID("pool"), g)
+	g := conv.Pool{In: in.internal(), Size: size, Kind: conv.Max}
+	if kind == AvgPool {
+		g.Kind = conv.Avg
+	}
+	op, err := newPoolOp(s.nextID("pool"), g)
 	if err != nil {
 		return nil, err
 	}

@@ -143,3 +143,93 @@ func MLP(hidden []int, act Activation, bias Bias, init graph.Initializer, classe
 	}
 	return ls, nil
 }
+
+// Conv is a convolution layer on channels-last images: v = patches·K (+ b) +
+// r with one noise value per output position and filter, output act(v),
+// then pooling over Pool × Pool windows (1: none).
+type Conv struct {
+	In                           graph.Image // the input image; set by CNN
+	Filters, Kernel, Stride, Pad int
+	Pool                         int
+	PoolKind                     graph.PoolKind
+	Activation                   Activation
+	Bias                         bool // a bias per filter
+	Init                         graph.Initializer
+}
+
+// Out returns the layer's output image, after pooling.
+func (c Conv) Out() (graph.Image, error) {
+	o, err := graph.ConvOut(c.In, c.Filters, c.Kernel, c.Stride, c.Pad)
+	if err != nil {
+		return graph.Image{}, err
+	}
+	return graph.PoolOut(o, c.Pool)
+}
+
+// Build implements graph.Layer: the input has one image per row.
+func (c Conv) Build(s *graph.Scope, x *G.Node) (*G.Node, error) {
+	if x.Dims() != 2 || x.Shape()[1] != c.In.Len() {
+		return nil, fmt.Errorf("conv layer needs rows of %v images (%d values), got shape %v", c.In, c.In.Len(), x.Shape())
+	}
+	o, err := graph.ConvOut(c.In, c.Filters, c.Kernel, c.Stride, c.Pad)
+	if err != nil {
+		return nil, err
+	}
+	init := c.Init
+	if init == nil {
+		init = ScaledNormal
+	}
+	pre, patches, k, b, err := s.Conv(x, c.In, c.Filters, c.Kernel, c.Stride, c.Pad, c.Bias, init)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Noise(pre, patches, k, b)
+	if err != nil {
+		return nil, err
+	}
+	y, err := s.Activate(v, c.Activation)
+	if err != nil {
+		return nil, err
+	}
+	img, err := s.Images(y, o.H*o.W)
+	if err != nil {
+		return nil, err
+	}
+	return s.Pool(img, o, max(c.Pool, 1), c.PoolKind)
+}
+
+// CNN returns the layers of a convolutional network on images of geometry
+// in: the conv layers in order (their In set from the previous layer's
+// output, and their activation and bias from act and bias), then dense
+// hidden layers and a linear output layer as in MLP. BiasInput is refused:
+// that bias lives in a constant-1 input column of a dense first layer.
+func CNN(in graph.Image, convs []Conv, hidden []int, act Activation, bias Bias, init graph.Initializer, classes int) ([]graph.Layer, error) {
+	if len(convs) == 0 {
+		return MLP(hidden, act, bias, init, classes)
+	}
+	if bias == BiasInput {
+		return nil, fmt.Errorf("cnn: the input bias mode puts the bias in a constant-1 input column of a dense first layer; use all or none")
+	}
+	var ls []graph.Layer
+	img := in
+	for i, c := range convs {
+		c.In, c.Activation, c.Bias, c.Init = img, act, bias == BiasAll, init
+		if c.Stride == 0 {
+			c.Stride = 1
+		}
+		if c.Pool == 0 {
+			c.Pool = 1
+		}
+		o, err := c.Out()
+		if err != nil {
+			return nil, fmt.Errorf("cnn: conv layer %d: %w", i+1, err)
+		}
+		ls = append(ls, c)
+		img = o
+	}
+	dense, err := MLP(hidden, act, bias, init, classes)
+	if err != nil {
+		return nil, err
+	}
+	return append(ls, dense...), nil
+}
