@@ -16,7 +16,6 @@ func init() {
 		Summary:     "evolution strategies in weight space (OpenAI-ES): Gaussian perturbations of every weight, antithetic pairs, raw or centred-rank fitness",
 		NewSettings: func() Settings { return &ESSettings{Copies: 10, Sigma: 0.01, Antithetic: true, Fitness: "raw"} },
 		Variants: []Variant{
-			{Name: "plain", TOML: "antithetic = false\ncopies = 7"},
 			{Name: "centered-rank", TOML: "antithetic = false\nfitness = \"centered-rank\""},
 		},
 	})

@@ -76,18 +76,19 @@ func paramOrder(spec graph.Spec) (map[string]*tensor.Dense, []string, error) {
 	return spec.Params, order, nil
 }
 
-// checkGrads checks that grads fit net's parameters.
+// checkGrads checks that grads fit net's parameters. It reads the shapes
+// of the parameters' values, since a node's Shape method allocates a copy.
 func checkGrads(net *graph.Network, grads []*tensor.Dense) error {
 	if len(grads) != len(net.Params) {
 		return fmt.Errorf("got %d gradient tensors for %d parameters", len(grads), len(net.Params))
 	}
 	for i, p := range net.Params {
-		g := grads[i]
-		if g == nil || !g.Shape().Eq(p.Shape()) || g.Dtype() != p.Dtype() {
+		g, v := grads[i], p.Value().(*tensor.Dense)
+		if g == nil || !g.Shape().Eq(v.Shape()) || g.Dtype() != v.Dtype() {
 			if g == nil {
-				return fmt.Errorf("gradient %d is nil, parameter %s is %v %v", i, p.Name(), p.Shape(), p.Dtype())
+				return fmt.Errorf("gradient %d is nil, parameter %s is %v %v", i, p.Name(), v.Shape(), v.Dtype())
 			}
-			return fmt.Errorf("gradient %d is %v %v, parameter %s is %v %v", i, g.Shape(), g.Dtype(), p.Name(), p.Shape(), p.Dtype())
+			return fmt.Errorf("gradient %d is %v %v, parameter %s is %v %v", i, g.Shape(), g.Dtype(), p.Name(), v.Shape(), v.Dtype())
 		}
 	}
 	return nil

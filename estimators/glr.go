@@ -59,8 +59,14 @@ type GLRSettings struct {
 }
 
 // Target is Smoothed: GLR is unbiased for the gradient of the noisy
-// network's expected loss.
-func (s *GLRSettings) Target() Target { return Smoothed }
+// network's expected loss. With Layerwise it is SiteSmoothed: the pass that
+// gives a site's gradient has noise at that site alone.
+func (s *GLRSettings) Target() Target {
+	if s.Layerwise {
+		return SiteSmoothed
+	}
+	return Smoothed
+}
 
 // String describes the settings: "glr K=10 leave-one-out".
 func (s *GLRSettings) String() string {
@@ -254,7 +260,7 @@ func (e *glrEstimator) addPass(spec graph.Spec, site int) (*glrPass, error) {
 		in, out := s.Weight.Shape()[0], s.Weight.Shape()[1]
 		gs := &glrSite{site: s, weight: wi, bias: bi, rows: s.Rows, in: in, out: out,
 			inRows: s.Rows / s.Tiled, group: s.Group,
-			s: tensor.New(tensor.WithShape(s.Rows/s.Tiled, out), tensor.Of(spec.Dtype))}
+			s: tensor.New(tensor.WithShape(s.Rows/s.Tiled, out), tensor.Of(net.Spec().Dtype))}
 		gs.body = gs.scoreRows
 		pass.sites = append(pass.sites, gs)
 	}

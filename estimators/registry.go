@@ -27,6 +27,11 @@ const (
 	// threshold's derivative replaced, or a rescaled direction such as
 	// centred-rank evolution strategies give.
 	Surrogate
+	// SiteSmoothed gives each noise site's parameters the gradient of the
+	// expected loss with noise at that site alone: what layer-wise noise
+	// injection estimates. It differs from Smoothed wherever one layer's
+	// noise changes the gradient of another layer's weights.
+	SiteSmoothed
 )
 
 // String returns "smoothed", "noise-free" or "surrogate".
@@ -38,6 +43,8 @@ func (t Target) String() string {
 		return "noise-free"
 	case Surrogate:
 		return "surrogate"
+	case SiteSmoothed:
+		return "site-smoothed"
 	}
 	return fmt.Sprintf("Target(%d)", int(t))
 }
@@ -237,6 +244,9 @@ func checkSettingsType(s Settings) error {
 type References struct {
 	NoiseFree []float64 // of the noise-free loss
 	Smoothed  []float64 // of the noisy network's expected loss
+	// SiteSmoothed holds each site's parameters' gradient of the expected
+	// loss with noise at that site alone.
+	SiteSmoothed []float64
 	// Surrogate holds, per surrogate derivative, the gradient of the
 	// noise-free network with its thresholds differentiated that way.
 	Surrogate map[graph.Surrogate][]float64
