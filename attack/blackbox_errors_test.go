@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 )
@@ -44,11 +43,7 @@ func TestBlackBoxBadSettings(t *testing.T) {
 	eotGrad := func(e EOT) error { return e.InputGradient(x, labels, make([]float64, len(x))) }
 	other := newLinear(32, 3, 1, 1)
 
-	for _, c := range []struct {
-		name string
-		err  error
-		want string
-	}{
+	checkErrors(t, []errCase{
 		{"Square Queries < 0", sq(func(o *SquareOptions) { o.Queries = -1 }), "Queries = -1"},
 		{"Square eps < 0", square(m, -0.1, geo(func(*SquareOptions) {})), "eps = -0.1"},
 		{"Square eps > 1", square(m, 1.5, geo(func(*SquareOptions) {})), "eps = 1.5"},
@@ -110,19 +105,7 @@ func TestBlackBoxBadSettings(t *testing.T) {
 		{"Worst no examples", func() error { _, err := Worst([][][]bool{{{}}}); return err }(), "no examples"},
 		{"Correct short x", func() error { _, err := Correct(m, x[:10], labels); return err }(), "len(x)"},
 		{"Correct model error", func() error { _, err := Correct(failing, x, labels); return err }(), "broken model"},
-	} {
-		if c.err == nil {
-			t.Errorf("%s: no error", c.name)
-			continue
-		}
-		t.Logf("%s: %v", c.name, c.err)
-		if !strings.Contains(c.err.Error(), c.want) || !strings.HasPrefix(c.err.Error(), "attack: ") {
-			t.Errorf("%s: error %q, want it to start with %q and contain %q", c.name, c.err, "attack: ", c.want)
-		}
-		if strings.Contains(c.want, "broken") && !errors.Is(c.err, errBroken) {
-			t.Errorf("%s: error %q does not wrap the model's error", c.name, c.err)
-		}
-	}
+	})
 }
 
 // TestBlackBoxEmptyBatch checks that the new attacks accept an empty batch.
