@@ -79,7 +79,8 @@ type HSJResult struct {
 	// Dist is the L∞ distance max_j |Adv_j − x_j| of each image, computed
 	// in floating point: 0 for an image misclassified already and +Inf
 	// for one the attack could not start on (no misclassified noise image
-	// among InitTries, or no budget left), which counts as robust.
+	// among InitTries and no BatchStarts, or no budget left), which
+	// counts as robust.
 	Dist []float64
 	// Queries is the number of model evaluations spent on each image, at
 	// most the budget.
@@ -155,7 +156,8 @@ func (r *HSJResult) AtEps(eps []float64) ([][]float64, error) {
 // unattacked, with Dist +Inf, unless BatchStarts gives it another start. Images are attacked Batch at a time, each in
 // its own goroutine with its own random stream seeded from opts.Rng in
 // order, and their queries are gathered into one model call per round
-// from the calling goroutine, in image order; for a model that is
+// (one request of every running image) from the calling goroutine, in
+// image order; for a model that is
 // deterministic row by row the result does not depend on Batch or
 // GOMAXPROCS.
 //
@@ -310,7 +312,7 @@ func (h *hsjImage) attack() error {
 	}
 	// The binary search takes ceil(log2(1/θ)) queries: the bracket starts
 	// at the distance r <= 1 and stops below θ·r.
-	search := int(math.Ceil(math.Log2(1 / h.theta)))
+	search := max(0, int(math.Ceil(math.Log2(1/h.theta))))
 	p, distPost, err := h.boundary(start)
 	if err != nil {
 		return err
