@@ -38,11 +38,7 @@ func TestBadInput(t *testing.T) {
 		return err
 	}
 
-	for _, c := range []struct {
-		name string
-		err  error
-		want string // a substring of the message
-	}{
+	checkErrors(t, []errCase{
 		{"FGSM short x", fgsm(m, short, labels, 0.1), "len(x)"},
 		{"FGSM too few labels", fgsm(m, x, labels[:1], 0.1), "len(x)"},
 		{"FGSM label -1", fgsm(m, x, []int{0, -1}, 0.1), "labels[1] = -1"},
@@ -96,7 +92,22 @@ func TestBadInput(t *testing.T) {
 		{"ZerothOrder NaN loss", zoGrad(zo(func(z *ZerothOrder) { z.Model = &broken{linear: m, nan: true} })), "loss[0] = NaN"},
 		{"ZerothOrder nil Model losses", (&ZerothOrder{}).Losses(x, labels, make([]float64, 2)), "Model is nil"},
 		{"FGSM with a bad ZerothOrder", fgsm(zo(func(z *ZerothOrder) { z.Sigma = 0 }), x, labels, 0.1), "Sigma"},
-	} {
+	})
+}
+
+// errCase is an error an attack returned for a bad input or setting.
+type errCase struct {
+	name string
+	err  error
+	want string // a substring of the message
+}
+
+// checkErrors checks that each case's error exists, starts with
+// "attack: ", contains its want string, and wraps errBroken when the
+// model failed.
+func checkErrors(t *testing.T, cases []errCase) {
+	t.Helper()
+	for _, c := range cases {
 		if c.err == nil {
 			t.Errorf("%s: no error", c.name)
 			continue

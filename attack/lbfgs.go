@@ -5,14 +5,15 @@ import (
 	"math"
 )
 
-// Defaults of LBFGSOptions, those of the project seed's attack.
+// Defaults of LBFGSOptions, those of the reference code's attack.
 const (
 	DefaultLBFGSIterations   = 20   // torch max_iter
 	DefaultLBFGSHistory      = 100  // torch history_size
 	DefaultLBFGSLearningRate = 0.05 // torch lr
 )
 
-// Tolerances of torch.optim.LBFGS, which the seed left at their defaults.
+// Tolerances of torch.optim.LBFGS, which the reference code left at their
+// defaults.
 const (
 	lbfgsTolGrad   = 1e-7 // stop when max |gradient| <= this
 	lbfgsTolChange = 1e-9 // stop on smaller directional derivatives, steps or loss changes
@@ -20,7 +21,7 @@ const (
 )
 
 // LBFGSOptions configures LBFGS and LBFGSBounded. The zero value gives the
-// seed's settings.
+// reference code's settings.
 type LBFGSOptions struct {
 	// MaxIterations caps the L-BFGS iterations per example;
 	// 0 means DefaultLBFGSIterations.
@@ -33,27 +34,27 @@ type LBFGSOptions struct {
 	LearningRate float64
 }
 
-// LBFGS returns the project seed's "L-BFGS" adversarial examples, not Szegedy
-// et al.'s box-constrained, distance-penalised attack. For each example on
-// its own, the input v is a free variable started at x; L-BFGS minimises
-// −L(v), the negated cross-entropy against the true label, with no box
-// constraint and no distance penalty, and the final iterate is clipped to
-// [0, 1]. The attack has no budget: the result may be far from x in every
+// LBFGS returns the reference code's "L-BFGS" adversarial examples, not
+// Szegedy et al.'s box-constrained, distance-penalised attack. For each
+// example on its own, the input v is a free variable started at x; L-BFGS
+// minimises −L(v), the negated cross-entropy against the true label, with no
+// box constraint and no distance penalty, and the final iterate is clipped
+// to [0, 1]. The attack has no budget: the result may be far from x in every
 // norm (see LBFGSBounded).
 //
-// The optimiser is torch.optim.LBFGS as the seed ran it (lr 0.05, max_iter
-// 20, history_size 100, no line search), reimplemented step for step: each
-// iteration moves v by a fixed step t times the two-loop L-BFGS direction,
-// with t = min(1, 1/‖g‖₁)·lr on the first iteration and lr afterwards; a
-// correction pair (s, y) enters the history only if yᵀs > 1e−10, so on a
-// concave −L (a linear classifier) the method reduces to gradient ascent on
-// L with step lr; the run stops early under torch's default tolerances
-// (max |g| ≤ 1e−7, or a directional derivative, step or loss change below
-// 1e−9) or after max_iter·5/4 loss evaluations. Unlike the seed it computes
-// in float64, and it does not use gonum's optimize.LBFGS: gonum's L-BFGS
-// requires a Wolfe line search, which on a −L that is unbounded below keeps
-// extending the step far outside [0, 1], and its package cannot be built
-// with the module's current requirements.
+// The optimiser is torch.optim.LBFGS as the reference code ran it (lr 0.05,
+// max_iter 20, history_size 100, no line search), reimplemented step for
+// step: each iteration moves v by a fixed step t times the two-loop L-BFGS
+// direction, with t = min(1, 1/‖g‖₁)·lr on the first iteration and lr
+// afterwards; a correction pair (s, y) enters the history only if yᵀs >
+// 1e−10, so on a concave −L (a linear classifier) the method reduces to
+// gradient ascent on L with step lr; the run stops early under torch's
+// default tolerances (max |g| ≤ 1e−7, or a directional derivative, step or
+// loss change below 1e−9) or after max_iter·5/4 loss evaluations. Unlike the
+// reference code it computes in float64, and it does not use gonum's
+// optimize.LBFGS: gonum's L-BFGS requires a Wolfe line search, which on a −L
+// that is unbounded below keeps extending the step far outside [0, 1], and
+// its package cannot be built with the module's current requirements.
 //
 // The examples of the batch run in lockstep, so each iteration calls
 // m.Losses and m.InputGradient once on the examples still running. The
@@ -76,10 +77,10 @@ func LBFGS(m GradientModel, x []float64, labels []int, opts LBFGSOptions) ([]flo
 // LBFGSBounded is LBFGS with an L∞ budget: it runs the same unconstrained
 // optimisation and then projects the final iterate into the eps-ball around
 // x intersected with [0, 1], so that the result is within eps of x. The
-// budget plays no part during the optimisation (the seed had none), so the
-// projected point need not be the best point of the ball; PGD searches the
-// ball itself. It returns an error for the inputs LBFGS rejects and for an
-// eps that is negative or not finite.
+// budget plays no part during the optimisation (the reference code had
+// none), so the projected point need not be the best point of the ball; PGD
+// searches the ball itself. It returns an error for the inputs LBFGS rejects
+// and for an eps that is negative or not finite.
 func LBFGSBounded(m GradientModel, x []float64, labels []int, eps float64, opts LBFGSOptions) ([]float64, error) {
 	if err := checkNonNeg("eps", eps); err != nil {
 		return nil, fmt.Errorf("attack: LBFGSBounded: %w", err)

@@ -31,6 +31,28 @@ type GradientModel interface {
 	InputGradient(x []float64, labels []int, grad []float64) error
 }
 
+// Scorer is an optional interface of a Model that can give its logits, the
+// unnormalised class scores whose softmax gives the probabilities behind
+// Losses. Square uses them for the margin loss of its paper.
+type Scorer interface {
+	// Logits writes the logits of the n inputs x (n·features, row-major,
+	// as for Losses) into dst, n·classes values, row-major: dst[i·classes+k]
+	// is the score of class k for example i. The same rules as for Losses
+	// apply: x is not retained or modified, values outside [0, 1] are
+	// accepted, and a batch that cannot be evaluated is an error.
+	Logits(x []float64, dst []float64) error
+}
+
+// Predictor is an optional interface of a Model that can give its predicted
+// classes directly. The decision-based HopSkipJump uses nothing else when
+// it is available.
+type Predictor interface {
+	// Predict writes the predicted class, in [0, classes), of each of the
+	// n inputs x (n·features, row-major) into dst (len n): the class of the
+	// largest logit, the first one on ties. The rules of Losses apply.
+	Predict(x []float64, dst []int) error
+}
+
 // shape checks that m has usable dimensions and that x and labels form a
 // batch for it. It returns the number of examples n and of features d.
 func shape(m Model, x []float64, labels []int) (n, d int, err error) {

@@ -140,28 +140,28 @@ func (m *threshold) Losses(x []float64, labels []int, dst []float64) error {
 	if err := check(m.d, m.c, x, labels, len(dst)); err != nil {
 		return err
 	}
-	hid, z, p := make([]float64, m.h), make([]float64, m.c), make([]float64, m.c)
+	z, p := make([]float64, m.c), make([]float64, m.c)
 	for i, y := range labels {
-		xi := x[i*m.d : (i+1)*m.d]
-		for k := range hid {
-			s := m.a0[k]
-			for j, v := range xi {
-				s += v * m.a[j*m.h+k]
-			}
-			hid[k] = 0
-			if s > 0 {
-				hid[k] = 1
-			}
-		}
-		copy(z, m.c0)
-		for k, hk := range hid {
-			for l := range z {
-				z[l] += hk * m.v[k*m.c+l]
-			}
-		}
+		m.forward(x[i*m.d:(i+1)*m.d], z)
 		dst[i] = softmax(z, p, y)
 	}
 	return nil
+}
+
+// forward writes the logits of one input xi into z.
+func (m *threshold) forward(xi, z []float64) {
+	copy(z, m.c0)
+	for k := range m.h {
+		s := m.a0[k]
+		for j, v := range xi {
+			s += v * m.a[j*m.h+k]
+		}
+		if s > 0 {
+			for l := range z {
+				z[l] += m.v[k*m.c+l]
+			}
+		}
+	}
 }
 
 // InputGradient is what backpropagation gives: zero.
