@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/glr-project/glr/score"
 )
 
 // Baseline selects the control variate b subtracted from the perturbed
@@ -73,8 +75,10 @@ const DefaultMaxRows = 4096
 // are stacked and passed to Model.Losses together, at most MaxRows rows per
 // call, so a batch costs ceil(rows/MaxRows) calls (a call holds whole
 // antithetic pairs, so an odd MaxRows counts as MaxRows − 1 for them). The
-// noise is drawn from Rng in the same order whatever MaxRows is, so the
-// estimate does not depend on MaxRows.
+// draws, their scores and the baselines come from the likelihood-ratio core
+// that the GLR estimator uses too (package score): each unit's noise from a
+// counter-based stream keyed by the example and the unit, under a seed
+// drawn from Rng once per call, so the estimate does not depend on MaxRows.
 //
 // Dims and Losses pass through to Model. A ZerothOrder draws from Rng and is
 // not safe for concurrent use.
@@ -95,7 +99,7 @@ type ZerothOrder struct {
 	// A call always holds at least one antithetic pair, so MaxRows = 1
 	// acts as 2 with Antithetic.
 	MaxRows int
-	// Rng draws the perturbations r_k.
+	// Rng seeds the perturbations r_k: one draw per InputGradient call.
 	Rng *rand.Rand
 }
 
@@ -178,17 +182,25 @@ func (z *ZerothOrder) InputGradient(x []float64, labels []int, grad []float64) e
 // BaselineClean without Antithetic), then for each example its units, a
 // unit being one perturbed row or one antithetic pair of rows. Chunks of
 // consecutive items, at most MaxRows rows (at least one item), are
-// evaluated by one Losses call each.
+// evaluated by one Losses call each. The noise of unit u of example i comes
+// from the score-function core's counter-based stream keyed by (seed, u,
+// i), with the seed drawn from Rng once per call, so it does not depend on
+// the chunking, and it is regenerated, not stored, when the gradient is
+// formed from the centred losses.
 type zoEstimate struct {
 	z      *ZerothOrder
 	x      []float64
 	labels []int
-	grad   []float64 // accumulates Σ_k (L_k − b)·r_k, or Σ_k L_k·r_k for BaselineMean
+	grad   []float64
 	n, d   int
 
-	clean []float64 // L(x) per example, for BaselineClean
-	sumR  []float64 // Σ_k r_k per example, for BaselineMean
-	sumL  []float64 // Σ_k L_k per example, for BaselineMean
+	seed     uint64
+	draw     *score.Drawer[float64]
+	noise    []float64 // one unit's draws: rowsPerUnit × d
+	psi      []float64 // and their scores
+	losses   []float64 // n·K perturbed losses, example-major
+	clean    []float64 // L(x) per example, for BaselineClean
+	centered []float64 // one example's K centred losses
 }
 
 func (e *zoEstimate) run() error {
@@ -198,17 +210,23 @@ func (e *zoEstimate) run() error {
 	if z.Antithetic {
 		rowsPerUnit, units = 2, k/2
 	}
+	noise := score.Noise{Law: score.Gaussian, Scale: z.Sigma, Antithetic: z.Antithetic, Copies: rowsPerUnit, Rows: 1, Units: d}
+	var err error
+	if e.draw, err = score.NewDrawer[float64](noise); err != nil {
+		return err
+	}
+	e.seed = z.Rng.Uint64()
+	e.noise, e.psi = make([]float64, rowsPerUnit*d), make([]float64, rowsPerUnit*d)
+	e.losses, e.centered = make([]float64, n*k), make([]float64, k)
 	nClean := 0
-	mean := false
+	baseline := score.None
 	if !z.Antithetic {
 		switch z.Baseline {
 		case BaselineClean:
-			nClean = n
+			nClean, baseline = n, score.Clean
 			e.clean = make([]float64, n)
 		case BaselineMean:
-			mean = true
-			e.sumR = make([]float64, n*d)
-			e.sumL = make([]float64, n)
+			baseline = score.LeaveOneOut
 		}
 	}
 	items := nClean + n*units
@@ -222,7 +240,6 @@ func (e *zoEstimate) run() error {
 	rows := make([]float64, chunkRows*d)
 	rowLabels := make([]int, chunkRows)
 	losses := make([]float64, chunkRows)
-	noise := make([]float64, min(chunkItems, n*units)*d)
 
 	for t := 0; t < items; {
 		// Fill a chunk with items t, t+1, ... while they fit.
@@ -241,22 +258,13 @@ func (e *zoEstimate) run() error {
 			if r+rowsPerUnit > chunkRows || u == chunkItems {
 				break
 			}
-			i := (t - nClean) / units
+			i, unit := (t-nClean)/units, (t-nClean)%units
+			e.draw.Fill(e.noise, e.psi, e.seed, uint64(unit), uint64(i))
 			xi := e.x[i*d : (i+1)*d]
-			ri := noise[u*d : (u+1)*d]
-			for j := range ri {
-				ri[j] = z.Rng.NormFloat64()
-			}
-			row := rows[r*d : (r+1)*d]
-			for j, v := range xi {
-				row[j] = v + z.Sigma*ri[j]
-			}
-			rowLabels[r] = e.labels[i]
-			r++
-			if z.Antithetic {
+			for j := 0; j < rowsPerUnit; j++ {
 				row := rows[r*d : (r+1)*d]
-				for j, v := range xi {
-					row[j] = v - z.Sigma*ri[j]
+				for c, v := range xi {
+					row[c] = v + e.noise[j*d+c]
 				}
 				rowLabels[r] = e.labels[i]
 				r++
@@ -269,55 +277,38 @@ func (e *zoEstimate) run() error {
 		if err := checkFinite("loss", losses[:r]); err != nil {
 			return err
 		}
-		// Accumulate the chunk's items in stream order.
-		r, u = 0, 0
+		r = 0
 		for s := start; s < t; s++ {
 			if s < nClean {
 				e.clean[s] = losses[r]
 				r++
 				continue
 			}
-			i := (s - nClean) / units
-			gi := e.grad[i*d : (i+1)*d]
-			ri := noise[u*d : (u+1)*d]
-			var c float64
-			switch {
-			case z.Antithetic:
-				c = losses[r] - losses[r+1]
-			case mean:
-				c = losses[r]
-				e.sumL[i] += c
-				si := e.sumR[i*d : (i+1)*d]
-				for j, v := range ri {
-					si[j] += v
-				}
-			default:
-				c = losses[r] - e.clean[i]
-			}
-			for j, v := range ri {
-				gi[j] += c * v
-			}
+			i, unit := (s-nClean)/units, (s-nClean)%units
+			copy(e.losses[i*k+unit*rowsPerUnit:], losses[r:r+rowsPerUnit])
 			r += rowsPerUnit
-			u++
 		}
 	}
 
-	// Scale: ĝ = (1/(Kσ)) Σ_k (L_k − b_k) r_k. For the leave-one-out
-	// baseline b_k = (S − L_k)/(K − 1), Σ_k (L_k − b_k) r_k =
-	// (K·Σ_k L_k r_k − S·Σ_k r_k)/(K − 1) with S = Σ_k L_k.
-	kf := float64(k)
-	scale := 1 / (kf * z.Sigma)
-	for i := range n {
-		gi := e.grad[i*d : (i+1)*d]
-		if mean {
-			si := e.sumR[i*d : (i+1)*d]
-			for j := range gi {
-				gi[j] = (kf*gi[j] - e.sumL[i]*si[j]) / (kf - 1) * scale
-			}
-			continue
+	// ĝ_i = (1/K) Σ_k (L_k − b_k)·ψ(r_k), with ψ(r) = r/σ², the noise of
+	// each unit drawn again from its keys.
+	for i := 0; i < n; i++ {
+		var clean []float64
+		if e.clean != nil {
+			clean = e.clean[i : i+1]
 		}
-		for j := range gi {
-			gi[j] *= scale
+		// The rows of one example's units are its copies, unit-major: row
+		// unit·rowsPerUnit + j is copy j of the unit.
+		score.Center(e.centered, e.losses[i*k:(i+1)*k], clean, k, baseline)
+		gi := e.grad[i*d : (i+1)*d]
+		for unit := 0; unit < units; unit++ {
+			e.draw.Fill(e.noise, e.psi, e.seed, uint64(unit), uint64(i))
+			for j := 0; j < rowsPerUnit; j++ {
+				w := e.centered[unit*rowsPerUnit+j] / float64(k)
+				for c, p := range e.psi[j*d : (j+1)*d] {
+					gi[c] += w * p
+				}
+			}
 		}
 	}
 	return nil
