@@ -118,22 +118,9 @@ func (j *fillJob[T]) blocks(lo, hi int) {
 // fillGaussian and fillLaplace repeat the fast paths of Source.normal and
 // Source.laplace, which are too large for the compiler to inline: inlined,
 // the generator's state stays in registers, which measured 1.5 times faster.
+// The check of psi in the loop costs nothing measurable.
 
 func fillGaussian[T Float](src Source, r, psi []T, sigma float64) {
-	if psi == nil {
-		for i := range r {
-			var u uint64
-			src, u = src.next()
-			k, j := u&127, int64(u)>>8
-			z := float64(j) * normW[k]
-			if (j^j>>63)-j>>63 >= normK[k] {
-				src, z = src.normalSlow(k, j)
-			}
-			r[i] = T(sigma * z)
-		}
-		return
-	}
-	psi = psi[:len(r)]
 	inv := 1 / sigma
 	for i := range r {
 		var u uint64
@@ -143,7 +130,10 @@ func fillGaussian[T Float](src Source, r, psi []T, sigma float64) {
 		if (j^j>>63)-j>>63 >= normK[k] {
 			src, z = src.normalSlow(k, j)
 		}
-		r[i], psi[i] = T(sigma*z), T(z*inv)
+		r[i] = T(sigma * z)
+		if psi != nil {
+			psi[i] = T(z * inv)
+		}
 	}
 }
 

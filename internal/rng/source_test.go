@@ -3,8 +3,12 @@ package rng
 import (
 	"math"
 	"math/bits"
+	"math/rand/v2"
 	"testing"
 )
+
+// *Source is a math/rand/v2 source.
+var _ rand.Source = (*Source)(nil)
 
 func TestStreamDeterministic(t *testing.T) {
 	a, b := Stream(1, 2, 3, 4), Stream(1, 2, 3, 4)
