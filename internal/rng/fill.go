@@ -14,7 +14,7 @@ type Float interface {
 }
 
 // FillGaussian fills r with N(0, σ²) noise, r = σ·z for standard normal z,
-// and, unless psi is nil, psi with its score ψ(r) = r/σ², computed as z/σ.
+// and, unless psi is nil, psi with its score ψ(r) = r/σ², computed as z·(1/σ).
 // Value i of r is value i of site's noise at the given seed and step (see
 // the package doc): r[i] = σ·z where z is draw number i mod [BlockSize] of
 // Stream(seed, step, site, i/BlockSize).Normal. Blocks are filled in
