@@ -9,6 +9,7 @@ require (
 	golang.org/x/image v0.0.0-20220302094943-723b81ca9867
 	golang.org/x/term v0.22.0
 	gonum.org/v1/gonum v0.11.0
+	gonum.org/v1/netlib v0.0.0-20220323200511-14de99971b2d
 	gonum.org/v1/plot v0.11.0
 	gorgonia.org/gorgonia v0.9.18
 	gorgonia.org/tensor v0.9.24

@@ -23,7 +23,6 @@ type weightSpace struct {
 	own    []*tensor.Dense // the network's parameters: θ + c·d
 	theta  []float64       // θ, flattened in parameter order
 	dir    []float64       // a direction d
-	psi    []float64       // scratch for the scores of Gaussian draws
 	grad   []float64       // the estimate being accumulated
 	losses []float64
 	seed   uint64
@@ -53,7 +52,7 @@ func newWeightSpace(kind string, base graph.Spec) (*weightSpace, error) {
 	if w.prog, err = w.net.Program(w.net.Losses); err != nil {
 		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
-	w.theta, w.dir, w.psi, w.grad = make([]float64, size), make([]float64, size), make([]float64, size), make([]float64, size)
+	w.theta, w.dir, w.grad = make([]float64, size), make([]float64, size), make([]float64, size)
 	w.losses = make([]float64, w.net.Rows())
 	return w, nil
 }
@@ -110,7 +109,9 @@ func (w *weightSpace) eval(c float64) (float64, error) {
 
 // gaussian sets d to the standard normal direction number i of the step.
 func (w *weightSpace) gaussian(step uint64, i int) {
-	rng.FillGaussian(w.dir, w.psi, 1, w.seed, step, weightStream+uint64(i))
+	if err := rng.FillGaussian(w.dir, nil, 1, w.seed, step, weightStream+uint64(i)); err != nil {
+		panic(err) // a unit scale and no scores cannot fail
+	}
 }
 
 // rademacher sets d to the ±1 direction number i of the step.

@@ -20,6 +20,8 @@ type LinearOp struct {
 	opBase
 	bias bool
 	out  *tensor.Dense
+	p64  linalg.Product[float64]
+	p32  linalg.Product[float32]
 }
 
 // NewLinearOp returns a linear op; id must be unique among the graph's
@@ -96,28 +98,28 @@ func (op *LinearOp) Do(vals ...G.Value) (G.Value, error) {
 		if b != nil {
 			bs = b.Float64s()
 		}
-		linear(x.Float64s(), w.Float64s(), bs, op.out.Float64s(), rows, in, out)
+		linear(&op.p64, x.Float64s(), w.Float64s(), bs, op.out.Float64s(), rows, in, out)
 	case tensor.Float32:
 		var bs []float32
 		if b != nil {
 			bs = b.Float32s()
 		}
-		linear(x.Float32s(), w.Float32s(), bs, op.out.Float32s(), rows, in, out)
+		linear(&op.p32, x.Float32s(), w.Float32s(), bs, op.out.Float32s(), rows, in, out)
 	default:
 		return nil, fmt.Errorf("%s: unsupported dtype %v", op.id, x.Dtype())
 	}
 	return op.out, nil
 }
 
-func linear[T float32 | float64](x, w, b, y []T, rows, in, out int) {
+func linear[T float32 | float64](p *linalg.Product[T], x, w, b, y []T, rows, in, out int) {
 	if b == nil {
-		linalg.Gemm(false, false, rows, out, in, 1, x, in, w, out, 0, y, out)
+		p.Gemm(false, false, rows, out, in, 1, x, in, w, out, 0, y, out)
 		return
 	}
 	for m := 0; m < rows; m++ {
 		copy(y[m*out:(m+1)*out], b)
 	}
-	linalg.Gemm(false, false, rows, out, in, 1, x, in, w, out, 1, y, out)
+	p.Gemm(false, false, rows, out, in, 1, x, in, w, out, 1, y, out)
 }
 
 // DiffWRT is true for every input.

@@ -290,7 +290,7 @@ func (op *lossGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != 3 {
 		return nil, fmt.Errorf("%v loss gradient: want 3 inputs, got %d", op.kind, len(vals))
 	}
-	z, y, err := twoDense(op.kind.String()+" loss gradient", vals[:2])
+	z, y, err := twoDense(op.kind.String(), vals[:2])
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,13 @@ import (
 	"github.com/glr-project/glr/internal/rng"
 )
 
+// MinScale and MaxScale bound a noise scale: within them every draw and
+// score is finite in float32 and float64 alike.
+const (
+	MinScale = 1e-30
+	MaxScale = 1e30
+)
+
 // Noise describes the draws of one perturbed quantity in one pass: Copies
 // copies of Rows rows each, copy-major (rows [c·Rows, (c+1)·Rows) hold copy
 // c), with Units values per row. The rows of a copy are typically the
@@ -36,8 +43,8 @@ func (n Noise) Check() error {
 	switch {
 	case n.Law != Gaussian && n.Law != Laplace:
 		return fmt.Errorf("score: unknown law %v", n.Law)
-	case !(n.Scale > 0) || math.IsInf(n.Scale, 0):
-		return fmt.Errorf("score: noise scale must be positive and finite, got %v", n.Scale)
+	case !(n.Scale >= MinScale && n.Scale <= MaxScale):
+		return fmt.Errorf("score: noise scale must be in [%g, %g], got %v", MinScale, MaxScale, n.Scale)
 	case n.Sampler != IID && n.Sampler != QMC:
 		return fmt.Errorf("score: unknown sampler %v", n.Sampler)
 	case n.Copies < 1 || n.Rows < 1 || n.Units < 1:
@@ -103,10 +110,14 @@ func (d *Drawer[T]) Fill(r, psi []T, seed, step, stream uint64) {
 		parallel.For(d.cells, rng.BlockSize, d.qmc)
 		d.r, d.psi = nil, nil
 	default:
+		var err error
 		if n.Law == Laplace {
-			rng.FillLaplace(r[:m], psi[:m], n.Scale, seed, step, stream)
+			err = rng.FillLaplace(r[:m], psi[:m], n.Scale, seed, step, stream)
 		} else {
-			rng.FillGaussian(r[:m], psi[:m], n.Scale, seed, step, stream)
+			err = rng.FillGaussian(r[:m], psi[:m], n.Scale, seed, step, stream)
+		}
+		if err != nil {
+			panic(err) // Check has bounded the scale and the lengths match
 		}
 	}
 	if n.Antithetic {
