@@ -59,6 +59,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"unicode"
@@ -324,4 +325,22 @@ func describeParams(ps []Param) string {
 		names[i], shapes[i] = p.Name, p.Shape
 	}
 	return describe(names, shapes)
+}
+
+// Path is where a run directory keeps the checkpoint of its arm number index
+// (counting from 0): DIR/checkpoints/NN-NAME.ckpt, with the arm's name
+// reduced to letters, digits, '-', '_' and '.' and cut to 64 bytes. The
+// index keeps arms apart whose names reduce to the same file name.
+func Path(dir string, index int, arm string) string {
+	name := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, arm)
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	return filepath.Join(dir, "checkpoints", fmt.Sprintf("%02d-%s.ckpt", index, name))
 }
