@@ -138,7 +138,7 @@ func (e *backprop) Estimate(batch graph.Examples, step uint64, grads []*tensor.D
 		return Stats{}, fmt.Errorf("%s: %w", e.kind, err)
 	}
 	if loss != loss || loss > 1e308 || loss < -1e308 {
-		return Stats{}, fmt.Errorf("%s: the mean loss is %v: training cannot go on (lower the learning rate or check the data)", e.kind, loss)
+		return Stats{}, fmt.Errorf("%s: %w: the mean loss is %v: training cannot go on (lower the learning rate or check the data)", e.kind, graph.ErrNonFiniteLoss, loss)
 	}
 	for i, g := range e.grads {
 		v, err := e.prog.Dense(g)

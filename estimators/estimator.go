@@ -19,7 +19,8 @@ import (
 // same weights, batch and step give the same estimate, bit for bit, whatever
 // GOMAXPROCS is. It never writes the weights, keeps neither the batch nor
 // grads, and returns an error, without a usable estimate, when a loss is
-// not finite. After its first call it allocates nothing.
+// not finite (wrapping graph.ErrNonFiniteLoss). After its first call it
+// allocates nothing.
 //
 // Close releases what the estimator holds. An Estimator is used from one
 // goroutine at a time.
@@ -102,7 +103,7 @@ func readLosses(net *graph.Network, p *graph.Program, dst []float64) error {
 	}
 	for i, x := range dst {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("the loss of row %d is %v: training cannot go on (lower the learning rate or check the data)", i, x)
+			return fmt.Errorf("%w: the loss of row %d is %v: training cannot go on (lower the learning rate or check the data)", graph.ErrNonFiniteLoss, i, x)
 		}
 	}
 	return nil

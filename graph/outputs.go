@@ -1,10 +1,15 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 
 	"gorgonia.org/tensor"
 )
+
+// ErrNonFiniteLoss is wrapped by the errors of estimators and evaluations
+// whose losses came out NaN or infinite: training cannot go on.
+var ErrNonFiniteLoss = errors.New("the loss is not finite")
 
 // ReadLosses copies the per-example losses of p's last run into dst, which
 // must hold Rows() values. p must compute the network's Losses.

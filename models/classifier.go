@@ -294,7 +294,7 @@ func (c *Classifier) Evaluate(set *datasets.Set) (*Result, error) {
 	}
 	r.Loss = sum / float64(n)
 	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
-		return nil, fmt.Errorf("evaluate: the loss over %s is %v", set.Name, r.Loss)
+		return nil, fmt.Errorf("evaluate: %w: the mean loss over %s is %v", graph.ErrNonFiniteLoss, set.Name, r.Loss)
 	}
 	r.Accuracy = float64(correct) / float64(n)
 	return r, nil
