@@ -25,6 +25,7 @@ type RunOptions struct {
 	// concurrent runs never share one.
 	Out  string
 	Runs string // parent of the default directories; "" means "runs"
+	Base string // base name of the default directory; "" means the experiment's name
 	// Log receives progress and warnings, Stdout the final side-by-side
 	// table (nil: discard).
 	Log, Stdout io.Writer
@@ -60,11 +61,14 @@ func Run(exp *configs.Experiment, opts RunOptions) (string, *Summary, error) {
 	if opts.Out != "" {
 		c, err = claimNew(opts.Out)
 	} else {
-		runs := opts.Runs
+		runs, base := opts.Runs, opts.Base
 		if runs == "" {
 			runs = "runs"
 		}
-		c, err = claimFree(filepath.Join(runs, exp.Name))
+		if base == "" {
+			base = exp.Name
+		}
+		c, err = claimFree(filepath.Join(runs, base))
 	}
 	if err != nil {
 		return "", nil, err

@@ -1,44 +1,56 @@
-// Command glr runs the experiments of the glr framework.
+// Command glr trains, compares and attacks neural networks trained with the
+// generalized likelihood ratio (GLR) estimator and with other gradient
+// estimators, on one Gorgonia graph.
 //
 // Usage:
 //
-//	glr run CONFIG [-set key=value]... [-out DIR]
+//	glr run CONFIG|NAME [-set key=value]... [-out DIR] [-seeds LIST]
 //	glr run -resume DIR
+//	glr compare CONFIG [-copies LIST] [-draws N] [-batch B] [-checkpoint RUN_DIR] [-json] [-out DIR]
 //	glr gradcheck CONFIG [-draws N] [-batch B] [-json] [-set key=value]...
-//	glr summarize RUN_DIR...
 //	glr robust MODEL... [-substitute DIR] [-sets LIST] [-eps LIST] [-n N] [-out DIR] [-json]
-//	glr robust -protocol seed MODEL...
+//	glr eval RUN_DIR [-data test|train] [-json]
+//	glr export RUN_DIR -out FILE.npz
+//	glr summarize RUN_DIR...
+//	glr version
 //
 // run trains every arm of an experiment and records metrics, checkpoints,
-// curves and a summary. summarize tabulates runs (mean ± std over seeds).
-// robust evaluates trained models under adversarial attacks and natural
-// corruptions.
-// gradcheck compares, layer by layer, the GLR gradient estimate with
-// backpropagation through the noisy network on the config's network at its
-// initial weights and a seeded batch of real training data.
+// curves and a summary; a NAME runs a shipped experiment. compare measures
+// every arm's estimator against a reference gradient on one batch: bias,
+// variance and cost. gradcheck compares an experiment's estimator with
+// backpropagation through the noisy network. robust evaluates trained
+// models under adversarial attacks and natural corruptions. eval measures a
+// trained model's accuracy, loss and confusion matrix; export writes its
+// weights as NumPy arrays. summarize tabulates runs (mean ± std over seeds).
 package main
 
 import (
 	"errors"
-
 	"flag"
 	"fmt"
-	"github.com/glr-project/glr/configs"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/glr-project/glr/configs"
 )
 
-const usage = `glr trains and compares neural networks with the GLR gradient estimator and backpropagation.
+const usage = `glr trains and compares neural networks with the GLR gradient estimator and other estimators.
 
 Usage:
-  glr run CONFIG [-set key=value]... [-out DIR]
+  glr run CONFIG|NAME [-set key=value]... [-out DIR] [-seeds LIST]
   glr run -resume DIR
+  glr compare CONFIG [-copies LIST] [-draws N] [-batch B] [-checkpoint RUN_DIR] [-json] [-out DIR]
   glr gradcheck CONFIG [-draws N] [-batch B] [-json] [-set key=value]...
-  glr summarize RUN_DIR...
   glr robust MODEL... [-substitute DIR] [-sets LIST] [-eps LIST] [-n N] [-out DIR] [-json]
-  glr robust -protocol seed MODEL...
+  glr eval RUN_DIR [-data test|train] [-json]
+  glr export RUN_DIR -out FILE.npz
+  glr summarize RUN_DIR...
+  glr version
 
+CONFIG is an experiment file; NAME one of the shipped experiments:
+  %s
 Run "glr COMMAND -h" for a command's flags.
 `
 
@@ -49,26 +61,39 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+func printUsage(w io.Writer) {
+	fmt.Fprintf(w, usage, strings.Join(configs.ShippedNames(), ", "))
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		printUsage(stderr)
 		return 2
 	}
 	var err error
 	switch cmd := args[0]; cmd {
 	case "run":
 		err = runCmd(args[1:], stdout, stderr)
+	case "compare":
+		err = compareCmd(args[1:], stdout, stderr)
 	case "gradcheck":
-		err = gradcheck(args[1:], stdout, stderr)
+		err = gradcheckCmd(args[1:], stdout, stderr)
 	case "robust":
 		err = robustCmd(args[1:], stdout, stderr)
+	case "eval":
+		err = evalCmd(args[1:], stdout, stderr)
+	case "export":
+		err = exportCmd(args[1:], stdout, stderr)
 	case "summarize":
 		err = summarizeCmd(args[1:], stdout, stderr)
+	case "version":
+		err = versionCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		printUsage(stdout)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "glr: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprintf(stderr, "glr: unknown command %q\n\n", cmd)
+		printUsage(stderr)
 		return 2
 	}
 	switch {
@@ -77,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "glr %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "glr %s: %v\n", args[0], strings.TrimPrefix(err.Error(), "usage: "))
 		return 2
 	default:
 		fmt.Fprintf(stderr, "glr %s: %v\n", args[0], err)
@@ -118,12 +143,32 @@ func (s *setFlags) Set(v string) error {
 	return nil
 }
 
-// loadConfig loads the one CONFIG argument of a command, with its -set
-// overrides.
+// loadConfig loads the one CONFIG argument of a command, a file or the name
+// of a shipped experiment, with its -set overrides.
 func loadConfig(fs *flag.FlagSet, pos []string, sets setFlags) (*configs.Experiment, error) {
 	if len(pos) != 1 {
 		fs.Usage()
-		return nil, fmt.Errorf("%w: want one CONFIG file, got %d arguments", errUsage, len(pos))
+		return nil, fmt.Errorf("%w: want one CONFIG file or shipped NAME, got %d arguments", errUsage, len(pos))
 	}
-	return configs.Load(pos[0], sets...)
+	arg := pos[0]
+	if _, err := os.Stat(arg); err != nil && !strings.ContainsAny(arg, `/\`) && filepath.Ext(arg) == "" {
+		return configs.LoadShipped(arg, sets...)
+	}
+	return configs.Load(arg, sets...)
+}
+
+// parseList parses a comma-separated list with parse.
+func parseList[T any](s string, parse func(string) (T, error)) ([]T, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []T
+	for _, f := range strings.Split(s, ",") {
+		v, err := parse(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

@@ -4,11 +4,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/glr-project/glr/assemble"
 	"github.com/glr-project/glr/configs"
+	"github.com/glr-project/glr/models"
+	"github.com/glr-project/glr/robust"
 	"github.com/glr-project/glr/runner"
 )
 
@@ -17,7 +21,7 @@ func robustCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	substitute := fs.String("substitute", "", "run directory or checkpoint of the substitute for the transfer attacks")
 	protocol := fs.String("protocol", "", `"seed": the seed's robustness experiment (its sets; trains the substitute from configs/substitute-mnist.toml into OUT/substitute unless -substitute is given)`)
-	sets := fs.String("sets", "", "comma-separated sets (default: the seed protocol's: "+strings.Join(runner.SeedProtocolSets, ",")+"); all: "+strings.Join(runner.AllSets(), ","))
+	sets := fs.String("sets", "", "comma-separated sets (default: the seed protocol's: "+strings.Join(robust.SeedProtocolSets, ",")+"); all: "+strings.Join(robust.AllSets(), ","))
 	epsList := fs.String("eps", "", "comma-separated L∞ budgets of the ε-bounded attacks (default 0.05,0.1,0.13,0.2,0.3)")
 	sevList := fs.String("severities", "", "comma-separated corruption severities (default 1,2,3,4,5)")
 	limit := fs.Int("n", 0, "evaluate on the first N test images (0: all)")
@@ -44,7 +48,7 @@ func robustCmd(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("%w: want at least one MODEL", errUsage)
 	}
-	opts := runner.RobustOptions{Limit: *limit, Seed: *seed, ZOSamples: *zoSamples, ZOSigma: *zoSigma, PGDSteps: *pgdSteps, Log: stderr}
+	opts := robust.RobustOptions{Limit: *limit, Seed: *seed, ZOSamples: *zoSamples, ZOSigma: *zoSigma, PGDSteps: *pgdSteps, Log: stderr}
 	if opts.Eps, err = parseFloats(*epsList); err != nil {
 		return fmt.Errorf("%w: -eps: %v", errUsage, err)
 	}
@@ -64,34 +68,34 @@ func robustCmd(args []string, stdout, stderr io.Writer) error {
 		if *sets != "" {
 			return fmt.Errorf("%w: -protocol seed fixes the sets; drop -sets", errUsage)
 		}
-		opts.Sets = runner.SeedProtocolSets
+		opts.Sets = robust.SeedProtocolSets
 	default:
 		return fmt.Errorf("%w: unknown -protocol %q (want seed)", errUsage, *protocol)
 	}
-	var models []*runner.Model
+	var trained []*models.Trained
 	for _, p := range paths {
-		ms, err := runner.LoadModels(p)
+		ms, err := models.Load(p)
 		if err != nil {
 			return err
 		}
-		models = append(models, ms...)
+		trained = append(trained, ms...)
 	}
 	if *out == "" {
 		*out = freeDir(filepath.Join("runs", "robust"))
 	}
-	exp := models[0].Config.Experiment
-	_, test, err := runner.LoadData(&exp)
+	exp := trained[0].Config.Experiment
+	_, test, err := assemble.Data(&exp)
 	if err != nil {
 		return err
 	}
 	switch {
 	case *substitute != "":
-		ms, err := runner.LoadModels(*substitute)
+		ms, err := models.Load(*substitute)
 		if err != nil {
 			return fmt.Errorf("substitute: %w", err)
 		}
 		if len(ms) != 1 {
-			return fmt.Errorf("substitute: %s holds %d models (%s); name one checkpoint", *substitute, len(ms), runner.ModelNames(ms))
+			return fmt.Errorf("substitute: %s holds %d models (%s); name one checkpoint", *substitute, len(ms), models.Names(ms))
 		}
 		opts.Substitute = ms[0]
 	case *protocol == "seed":
@@ -101,27 +105,27 @@ func robustCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		dir := filepath.Join(*out, "substitute")
 		fmt.Fprintf(stderr, "glr robust: training the substitute into %s\n", dir)
-		if _, err := runner.Run(sub, runner.RunOptions{Out: dir, Log: stderr}); err != nil {
+		if _, _, err := runner.Run(sub, runner.RunOptions{Out: dir, Log: stderr}); err != nil {
 			return fmt.Errorf("substitute: %w", err)
 		}
-		ms, err := runner.LoadModels(dir)
+		ms, err := models.Load(dir)
 		if err != nil {
 			return fmt.Errorf("substitute: %w", err)
 		}
 		opts.Substitute = ms[0]
 	}
-	rows, err := runner.Robust(models, test, opts)
+	rows, err := robust.Robust(trained, test, opts)
 	if err != nil {
 		return err
 	}
-	if err := runner.WriteRobustFiles(*out, rows); err != nil {
+	if err := robust.WriteRobustFiles(*out, rows); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "glr robust: wrote %s\n", *out)
 	if *asJSON {
-		return runner.WriteRobustJSON(stdout, rows)
+		return robust.WriteRobustJSON(stdout, rows)
 	}
-	return runner.WriteRobustTable(stdout, rows, false)
+	return robust.WriteRobustTable(stdout, rows, false)
 }
 
 func parseFloats(s string) ([]float64, error) {
@@ -137,4 +141,16 @@ func parseFloats(s string) ([]float64, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// freeDir returns base if it does not exist, else the first of base-2,
+// base-3, ... that does not.
+func freeDir(base string) string {
+	dir := base
+	for i := 2; ; i++ {
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			return dir
+		}
+		dir = fmt.Sprintf("%s-%d", base, i)
+	}
 }

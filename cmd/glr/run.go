@@ -8,7 +8,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"syscall"
 
+	"github.com/glr-project/glr/configs"
+	"github.com/glr-project/glr/report"
 	"github.com/glr-project/glr/runner"
 	"golang.org/x/term"
 )
@@ -16,12 +20,13 @@ import (
 func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	out := fs.String("out", "", "run directory (default runs/NAME, or runs/NAME-2, -3, ... if taken); never overwritten")
+	out := fs.String("out", "", "run directory (default runs/NAME, or runs/NAME-2, -3, ... if taken); never overwritten; with -seeds, the parent of one directory per seed")
 	resume := fs.String("resume", "", "continue the interrupted run in this directory")
+	seeds := fs.String("seeds", "", "comma-separated seeds: run one directory per seed, then print the summarize table")
 	var sets setFlags
 	fs.Var(&sets, "set", "override a config key, as key=value (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: glr run CONFIG [-set key=value]... [-out DIR]")
+		fmt.Fprintln(stderr, "Usage: glr run CONFIG|NAME [-set key=value]... [-out DIR] [-seeds LIST]")
 		fmt.Fprintln(stderr, "       glr run -resume DIR")
 		fmt.Fprintln(stderr, "\nTrains every arm of the experiment, evaluates after each epoch, and writes")
 		fmt.Fprintln(stderr, "metrics.jsonl, summary.json, resolved.toml, checkpoints/ and curves.png to DIR.")
@@ -32,44 +37,70 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Ctrl-C stops the run before its next step; completed epochs stay in
-	// the checkpoints, and glr run -resume DIR continues from them.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Ctrl-C or SIGTERM stops the run before its next step; completed
+	// epochs stay in the checkpoints, and glr run -resume DIR continues.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := runner.RunOptions{Log: stderr, Stdout: stdout, Progress: isTerminal(stderr), Context: ctx}
+	opts := runner.RunOptions{Log: stderr, Stdout: stdout, Context: ctx, Command: append([]string{"glr", "run"}, args...)}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		opts.Progress = true
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+			opts.Columns = cols
+		}
+	}
 	if *resume != "" {
-		if len(pos) != 0 || len(sets) != 0 || *out != "" {
-			return fmt.Errorf("%w: -resume DIR takes no CONFIG, -set or -out: the run's resolved.toml decides", errUsage)
+		if len(pos) != 0 || len(sets) != 0 || *out != "" || *seeds != "" {
+			return fmt.Errorf("%w: -resume DIR takes no CONFIG, -set, -out or -seeds: the run's resolved.toml decides", errUsage)
 		}
 		_, err := runner.Resume(*resume, opts)
 		return err
 	}
-	exp, err := loadConfig(fs, pos, sets)
+	if *seeds == "" {
+		exp, err := loadConfig(fs, pos, sets)
+		if err != nil {
+			return err
+		}
+		opts.Out = *out
+		if opts.Out != "" {
+			fmt.Fprintf(stderr, "glr run %s: writing to %s\n", exp.Name, opts.Out)
+		}
+		dir, _, err := runner.Run(exp, opts)
+		if dir != "" && opts.Out == "" {
+			fmt.Fprintf(stderr, "glr run %s: wrote %s\n", exp.Name, dir)
+		}
+		return err
+	}
+	list, err := parseList(*seeds, func(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) })
+	if err != nil || len(list) == 0 {
+		return fmt.Errorf("%w: -seeds: want a comma-separated list of seeds, got %q", errUsage, *seeds)
+	}
+	// Check every seed's config before any run starts.
+	exps := make([]*configs.Experiment, len(list))
+	for i, seed := range list {
+		if exps[i], err = loadConfig(fs, pos, append(append(setFlags(nil), sets...), "seed="+strconv.FormatUint(seed, 10))); err != nil {
+			return err
+		}
+	}
+	var dirs []string
+	for i, exp := range exps {
+		o := opts
+		base := fmt.Sprintf("seed-%d", list[i])
+		if *out != "" {
+			o.Out = filepath.Join(*out, base)
+		} else {
+			o.Runs, o.Base = filepath.Join("runs", exp.Name), base
+		}
+		o.Stdout = io.Discard
+		dir, _, err := runner.Run(exp, o)
+		if err != nil {
+			return fmt.Errorf("seed %d: %w", list[i], err)
+		}
+		fmt.Fprintf(stderr, "glr run %s: seed %d in %s\n", exp.Name, list[i], dir)
+		dirs = append(dirs, dir)
+	}
+	aggs, err := report.AggregateRuns(dirs)
 	if err != nil {
 		return err
 	}
-	opts.Out = *out
-	if opts.Out == "" {
-		opts.Out = freeDir(filepath.Join("runs", exp.Name))
-	}
-	fmt.Fprintf(stderr, "glr run %s: writing to %s\n", exp.Name, opts.Out)
-	_, err = runner.Run(exp, opts)
-	return err
-}
-
-// freeDir returns base if it does not exist, else the first of base-2,
-// base-3, ... that does not.
-func freeDir(base string) string {
-	dir := base
-	for i := 2; ; i++ {
-		if _, err := os.Stat(dir); os.IsNotExist(err) {
-			return dir
-		}
-		dir = fmt.Sprintf("%s-%d", base, i)
-	}
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	return report.WriteMarkdown(stdout, aggs)
 }

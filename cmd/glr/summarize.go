@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/glr-project/glr/runner"
+	"github.com/glr-project/glr/report"
 )
 
 func summarizeCmd(args []string, stdout, stderr io.Writer) error {
@@ -13,8 +13,8 @@ func summarizeCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: glr summarize RUN_DIR...")
-		fmt.Fprintln(stderr, "\nPrints a markdown table of the runs' arms, grouped by experiment and arm name")
-		fmt.Fprintln(stderr, "(for example the same config run with -set seed=1, 2, 3): mean ± sample std.")
+		fmt.Fprintln(stderr, "\nPrints a markdown table of the runs' arms, grouped by experiment and arm name, mean ± sample std.")
+		fmt.Fprintln(stderr, "The runs of an experiment must differ in their seed only (glr run -seeds 1,2,3 CONFIG makes such runs).")
 	}
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -24,9 +24,9 @@ func summarizeCmd(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("%w: want at least one run directory", errUsage)
 	}
-	aggs, err := runner.AggregateRuns(dirs)
+	aggs, err := report.AggregateRuns(dirs)
 	if err != nil {
 		return err
 	}
-	return runner.WriteMarkdown(stdout, aggs)
+	return report.WriteMarkdown(stdout, aggs)
 }

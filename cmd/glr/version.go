@@ -1,0 +1,35 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/glr-project/glr/internal/buildinfo"
+)
+
+func versionCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the provenance as JSON")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	info := buildinfo.Collect(nil, time.Now())
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	}
+	rev := info.Revision
+	if rev == "" {
+		rev = "unknown"
+	}
+	if info.Modified {
+		rev += " (modified)"
+	}
+	fmt.Fprintf(stdout, "glr %s %s\nrevision %s\n%s %s/%s, %s, %d cores\n", info.Module, info.Version, rev, info.GoVersion, info.OS, info.Arch, info.CPU, info.Cores)
+	return nil
+}
