@@ -17,6 +17,7 @@ import (
 	"github.com/glr-project/glr/estimators"
 	"github.com/glr-project/glr/graph"
 	"github.com/glr-project/glr/internal/atomicfile"
+	"github.com/glr-project/glr/internal/memstat"
 	"github.com/glr-project/glr/models"
 	"github.com/glr-project/glr/optim"
 	"github.com/schollz/progressbar/v3"
@@ -261,7 +262,7 @@ func (t *trainer) run() error {
 		}
 		res.metrics = append(res.metrics, m)
 		res.seconds += m.Seconds
-		res.peak = max(res.peak, peakMemory())
+		res.peak = max(res.peak, memstat.PeakRSS())
 		fmt.Fprintf(t.opts.Log, "%s epoch %d/%d: train loss %.4f, test loss %.4f, test accuracy %.4f, %.1f s (%.0f examples/s)\n",
 			t.arm.Name, epoch, exp.Train.Epochs, m.TrainLoss, m.TestLoss, m.TestAccuracy, m.Seconds, m.ExamplesPerSecond)
 		state, err := opt.MarshalBinary()

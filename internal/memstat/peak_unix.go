@@ -1,14 +1,14 @@
 //go:build unix
 
-package runner
+package memstat
 
 import (
 	"runtime"
 	"syscall"
 )
 
-// peakMemory is the process's peak resident set size in bytes.
-func peakMemory() uint64 {
+// PeakRSS is the process's peak resident set size in bytes.
+func PeakRSS() uint64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		var ms runtime.MemStats

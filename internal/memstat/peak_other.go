@@ -1,12 +1,12 @@
 //go:build !unix
 
-package runner
+package memstat
 
 import "runtime"
 
-// peakMemory is the memory the Go runtime obtained from the system, the
+// PeakRSS is the memory the Go runtime obtained from the system, the
 // closest portable stand-in for the peak resident set.
-func peakMemory() uint64 {
+func PeakRSS() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.Sys

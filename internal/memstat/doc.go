@@ -1,0 +1,3 @@
+// Package memstat reports the process's memory use for records and
+// benchmarks.
+package memstat
