@@ -66,8 +66,8 @@ func LeNet(dt tensor.Dtype) Network {
 		panic(err) // a fixed, valid geometry
 	}
 	return Network{
-		Name: "lenet",
-		Spec: graph.Spec{Inputs: 784, Classes: 10, Layers: ls, Loss: graph.CrossEntropy, Noise: score.Gaussian, Scales: []float64{1}, Seed: 1, Dtype: dt},
+		Name:     "lenet",
+		Spec:     graph.Spec{Inputs: 784, Classes: 10, Layers: ls, Loss: graph.CrossEntropy, Noise: score.Gaussian, Scales: []float64{1}, Seed: 1, Dtype: dt},
 		Products: []Product{{576, 25, 6}, {64, 150, 16}, {1, 256, 120}, {1, 120, 84}, {1, 84, 10}},
 	}
 }
