@@ -568,6 +568,32 @@ func runLoadErrors(t *testing.T, tests []loadErrorTest) {
 	}
 }
 
+// TestShippedNames decodes every shipped experiment as programs load it.
+func TestShippedNames(t *testing.T) {
+	names := ShippedNames()
+	if len(names) == 0 {
+		t.Fatal("no shipped experiments")
+	}
+	for _, name := range names {
+		e, err := LoadShipped(name)
+		if err != nil {
+			t.Errorf("LoadShipped(%q): %v", name, err)
+			continue
+		}
+		if e.Name != name {
+			t.Errorf("shipped experiment %q is named %q", name, e.Name)
+		}
+		for _, a := range e.Resolved() {
+			if err := a.Validate(); err != nil {
+				t.Errorf("shipped experiment %q, arm %s: %v", name, a.Name, err)
+			}
+		}
+	}
+	if _, err := LoadShipped("no-such"); err == nil {
+		t.Error("LoadShipped of a missing name succeeded")
+	}
+}
+
 // TestShippedConfigs loads every experiment file kept next to the package.
 func TestShippedConfigs(t *testing.T) {
 	paths, err := filepath.Glob("*.toml")
@@ -584,33 +610,106 @@ func TestShippedConfigs(t *testing.T) {
 	}
 }
 
-// TestDocExample parses the full example of docs/config.md, with the
-// overrides the page applies to it.
-func TestDocExample(t *testing.T) {
+// docExample returns the TOML of the example under the heading of
+// docs/config.md.
+func docExample(t *testing.T, heading string) string {
+	t.Helper()
 	doc, err := os.ReadFile(filepath.Join("..", "docs", "config.md"))
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
-	_, example, ok := strings.Cut(string(doc), "## A full example")
+	_, example, ok := strings.Cut(string(doc), "\n"+heading+"\n")
 	if !ok {
-		t.Fatal(`docs/config.md has no "## A full example"`)
+		t.Fatalf("docs/config.md has no %q", heading)
 	}
 	_, example, _ = strings.Cut(example, "```toml\n")
 	example, _, _ = strings.Cut(example, "```")
-	if _, err := Parse("config.md", []byte(example)); err != nil {
+	return example
+}
+
+// TestDocExample parses the full example of docs/config.md, with the
+// overrides the page applies to it.
+func TestDocExample(t *testing.T) {
+	example := docExample(t, "## A full example")
+	e, err := Parse("config.md", []byte(example))
+	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := Parse("config.md", []byte(example), "arms[2].estimator.copies=1", "arms[2].estimator.noise=false")
+	// The bp arm starts from bp's defaults, then sets its keys.
+	if bp := e.Resolved()[2]; bp.Name != "bp" || !reflect.DeepEqual(bp.Estimator, Estimator{"bp", &estimators.BPSettings{Copies: 10, Noise: true}}) {
+		t.Errorf("bp arm = %+v", bp.Estimator)
+	}
+	e, err = Parse("config.md", []byte(example), "arms[2].estimator.copies=1", "arms[2].estimator.noise=false")
 	if err != nil {
 		t.Fatal(err)
 	}
 	arms := e.Resolved()
-	if len(arms) != 3 {
-		t.Fatalf("the example has %d arms, want 3", len(arms))
+	if len(arms) != 4 {
+		t.Fatalf("the example has %d arms, want 4", len(arms))
 	}
 	bp := arms[2]
 	if want := (Estimator{"bp", &estimators.BPSettings{Copies: 1}}); bp.Name != "bp" || !reflect.DeepEqual(bp.Estimator, want) {
 		t.Errorf("bp arm = %+v, want %+v", bp.Estimator, want)
+	}
+	if es := arms[3]; !reflect.DeepEqual(es.Estimator, Estimator{"es", &estimators.ESSettings{Copies: 10, Sigma: 0.05, Antithetic: true, Fitness: "raw"}}) {
+		t.Errorf("es arm = %+v", es.Estimator)
+	}
+}
+
+// TestDocConvExample parses the convolutional example of docs/config.md
+// and checks the shapes its comment states.
+func TestDocConvExample(t *testing.T) {
+	e, err := Parse("config.md", []byte(docExample(t, "## A convolutional example")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shapes, err := e.Model.ConvShapes(e.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ConvShape{
+		{In: Shape{1, 28, 28}, Conv: Shape{6, 28, 28}, Out: Shape{6, 14, 14}},
+		{In: Shape{6, 14, 14}, Conv: Shape{16, 10, 10}, Out: Shape{16, 5, 5}},
+	}
+	if !reflect.DeepEqual(shapes, want) {
+		t.Errorf("shapes = %v, want %v", shapes, want)
+	}
+}
+
+// TestDocKinds checks that docs/config.md has a table for every registered
+// kind listing its keys, in declaration order, with their types and
+// defaults.
+func TestDocKinds(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "config.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range estimators.Kinds() {
+		_, section, ok := strings.Cut(string(doc), "\n### `"+k.Name+"`\n")
+		if !ok {
+			t.Errorf("docs/config.md has no section for kind %s", k.Name)
+			continue
+		}
+		section, _, _ = strings.Cut(section, "\n#")
+		var rows [][]string
+		for _, line := range strings.Split(section, "\n") {
+			cells := strings.Split(line, "|")
+			if len(cells) < 5 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+				continue
+			}
+			rows = append(rows, []string{strings.Trim(strings.TrimSpace(cells[1]), "`"),
+				strings.TrimSpace(cells[2]), strings.Trim(strings.TrimSpace(cells[3]), "`")})
+		}
+		v, _ := settingsStruct(k.NewSettings())
+		var want [][]string
+		for _, f := range reflect.VisibleFields(v.Type()) {
+			var b bytes.Buffer
+			encodeValue(&b, v.FieldByIndex(f.Index))
+			want = append(want, []string{tagName(f), typeName(f.Type), b.String()})
+		}
+		if !reflect.DeepEqual(rows, want) {
+			t.Errorf("docs/config.md documents kind %s as\n%q\nwant (key, type, default)\n%q", k.Name, rows, want)
+		}
 	}
 }
 
@@ -700,7 +799,7 @@ func TestParseFull(t *testing.T) {
 		Noise: Noise{Distribution: "gaussian", Scale: Scales{0.5}, AtEval: true},
 		Estimator: Estimator{Kind: "glr", Settings: &estimators.GLRSettings{
 			Copies: 10, Baseline: "clean", Sampler: "qmc", Layerwise: true}},
-		Loss:      Loss{Kind: "zero-one"},
+		Loss: Loss{Kind: "zero-one"},
 		Data: Data{Dataset: "fashion-mnist", Path: "/data/fashion", BatchSize: 64,
 			TrainLimit: 1000, TestLimit: 500, Classes: 10, ImageSize: 32},
 		Optimizer: Optimizer{Kind: "adam", LearningRate: 1e-3, WeightDecay: 1e-4,
@@ -1260,7 +1359,7 @@ type testSettings struct {
 
 const testKind = "test-kind"
 
-func (s *testSettings) Target() estimators.Target                     { return estimators.NoiseFree }
-func (s *testSettings) Check(estimators.Info) []estimators.Problem    { return nil }
-func (s *testSettings) New(graph.Spec) (estimators.Estimator, error)  { return nil, errors.New("test") }
-func (s *testSettings) String() string                                { return "test" }
+func (s *testSettings) Target() estimators.Target                    { return estimators.NoiseFree }
+func (s *testSettings) Check(estimators.Info) []estimators.Problem   { return nil }
+func (s *testSettings) New(graph.Spec) (estimators.Estimator, error) { return nil, errors.New("test") }
+func (s *testSettings) String() string                               { return "test" }

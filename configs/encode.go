@@ -155,6 +155,12 @@ func isEmpty(v reflect.Value) bool {
 // encodeValue writes v as a TOML value: a table as an inline table, and
 // scales of one value as a plain number.
 func encodeValue(b *bytes.Buffer, v reflect.Value) {
+	if !v.IsValid() {
+		// A nil in an arm's settings, which Validate reports; keep the
+		// output TOML.
+		b.WriteString(`""`)
+		return
+	}
 	if v.Type() == scalesType && v.Len() == 1 {
 		v = v.Index(0)
 	}

@@ -115,11 +115,11 @@ func (m Model) convShapes(ps *problems, d Data) (shapes []ConvShape, ok bool) {
 	for i, l := range m.Conv {
 		key := func(name string) string { return fmt.Sprintf("model.conv[%d].%s", i, name) }
 		n := len(ps.list)
-		checkSize(ps, key("filters"), "filters", l.Filters, 1, MaxFilters)
-		checkSize(ps, key("kernel"), "kernel", l.Kernel, 1, MaxKernel)
-		checkSize(ps, key("stride"), "stride", l.Stride, 1, -1)
-		checkSize(ps, key("padding"), "padding", l.Padding, 0, -1)
-		checkSize(ps, key("pool"), "pool", l.Pool, 1, -1)
+		checkSize(ps, key("filters"), l.Filters, 1, MaxFilters, "%d filters exceed the limit of %d")
+		checkSize(ps, key("kernel"), l.Kernel, 1, MaxKernel, "kernel %d exceeds the limit of %d")
+		checkSize(ps, key("stride"), l.Stride, 1, -1, "")
+		checkSize(ps, key("padding"), l.Padding, 0, -1, "")
+		checkSize(ps, key("pool"), l.Pool, 1, -1, "")
 		if l.PoolKind != "max" && l.PoolKind != "avg" {
 			ps.add(key("pool_kind"), "unknown pool kind %q (want max | avg)", l.PoolKind)
 		}
@@ -151,14 +151,14 @@ func (m Model) convShapes(ps *problems, d Data) (shapes []ConvShape, ok bool) {
 	return shapes, true
 }
 
-// checkSize reports v outside [lo, hi] on key; hi < 0 means no upper
-// limit.
-func checkSize(ps *problems, key, what string, v, lo, hi int) {
+// checkSize reports v below lo, or above hi with the message tooLarge (of
+// v and hi), on key; hi < 0 means no upper limit.
+func checkSize(ps *problems, key string, v, lo, hi int, tooLarge string) {
 	switch {
 	case v < lo:
 		ps.add(key, "must be >= %d, got %d", lo, v)
 	case hi >= 0 && v > hi:
-		ps.add(key, "%s %d exceeds the limit of %d", what, v, hi)
+		ps.add(key, tooLarge, v, hi)
 	}
 }
 
