@@ -993,6 +993,33 @@ func TestRoundTrip(t *testing.T) {
 	srcs := map[string]string{
 		"full":    full,
 		"minimal": `name = "m"`,
+		"conv": `name = "c"
+[model]
+bias = "none"
+hidden = []
+[[model.conv]]
+filters = 3
+kernel = 3
+padding = 1
+pool_kind = "avg"
+pool = 2
+[[model.conv]]
+filters = 5
+kernel = 2
+stride = 2
+[noise]
+scale = [0.25, 0.5, 1e-3]
+[estimator]
+kind = "es"
+sigma = 0.1
+[[arms]]
+name = "spsa"
+estimator = { kind = "spsa", copies = 3 }
+noise = { scale = [1, 2, 3] }
+[[arms]]
+name = "es"
+estimator = { fitness = "centered-rank", antithetic = false }
+`,
 		"odd": `name = "quote \" back\\slash tab\t newline\n é \b\f\r\u0001\u007f"
 seed = 9223372036854775807
 [model]
@@ -1012,33 +1039,46 @@ decay_factor = 0.3333333333333333
 	}
 	for name, src := range srcs {
 		t.Run(name, func(t *testing.T) {
-			e, err := Parse("rt.toml", []byte(src))
-			if err != nil {
-				t.Fatal(err)
-			}
+			e, _, enc := roundTrip(t, src)
 			var b bytes.Buffer
 			if err := e.Encode(&b); err != nil {
 				t.Fatal(err)
 			}
-			again, err := Parse("rt.toml", b.Bytes())
-			if err != nil {
-				t.Fatalf("Parse of the encoding: %v\n%s", err, b.String())
-			}
-			if !reflect.DeepEqual(e, again) {
-				t.Errorf("round trip changed the experiment:\n got %+v\nwant %+v\nencoding:\n%s", again, e, b.String())
-			}
-			if e.Hash() != again.Hash() {
-				t.Errorf("round trip changed the hash")
-			}
-			var b2 bytes.Buffer
-			if err := again.Encode(&b2); err != nil {
-				t.Fatal(err)
-			}
-			if b.String() != b2.String() {
-				t.Errorf("encoding is not stable:\n%s\nthen\n%s", b.String(), b2.String())
+			if b.String() != enc {
+				t.Errorf("encoding is not stable:\n%s\nthen\n%s", enc, b.String())
 			}
 		})
 	}
+}
+
+// roundTrip parses src, encodes it and parses the encoding, and fails the
+// test unless the two experiments and their hashes are equal. It returns
+// both experiments and the encoding of the second.
+func roundTrip(t *testing.T, src string) (e, again *Experiment, enc string) {
+	t.Helper()
+	e, err := Parse("rt.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := e.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	again, err = Parse("rt.toml", b.Bytes())
+	if err != nil {
+		t.Fatalf("Parse of the encoding: %v\n%s", err, b.String())
+	}
+	if !reflect.DeepEqual(e, again) {
+		t.Errorf("round trip changed the experiment:\n got %+v\nwant %+v\nencoding:\n%s", again, e, b.String())
+	}
+	if e.Hash() != again.Hash() {
+		t.Errorf("round trip changed the hash")
+	}
+	b.Reset()
+	if err := again.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	return e, again, b.String()
 }
 
 // TestEncode pins the canonical encoding: a change to it changes the hash
@@ -1331,6 +1371,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(full), "noise.scale=0.5")
 	f.Add([]byte("name = \"x\"\n[[arms]]\nname = \"a\"\n"), "arms[0].loss.kind=squared")
 	f.Add([]byte("name = 'x'\nnoise = { scale = 2.0 }\n"), "model.hidden=[]")
+	f.Add([]byte("name = 'x'\n[model]\nbias = 'all'\nconv = [{filters = 2, kernel = 3, pool = 2}]\n"), "noise.scale=[1,2,3]")
+	f.Add([]byte("name = 'x'\n[estimator]\nkind = 'es'\nsigma = 0.5\n[[arms]]\nname = 'a'\nestimator.kind = 'glr'\n"), "estimator.kind=spsa")
 	f.Fuzz(func(t *testing.T, data []byte, set string) {
 		e, err := Parse("fuzz.toml", data, set)
 		if err != nil {

@@ -90,10 +90,10 @@ func (m Model) Sites() int { return len(m.Conv) + len(m.Hidden) + 1 }
 func (m Model) ConvShapes(d Data) ([]ConvShape, error) {
 	var ps problems
 	shapes, ok := m.convShapes(&ps, d)
+	if !ok && len(ps.list) == 0 {
+		checkImage(&ps, d) // why there is no image
+	}
 	if !ok {
-		if len(ps.list) == 0 {
-			return nil, &Error{Key: "data.dataset", Msg: fmt.Sprintf("unknown dataset %q", d.Dataset)}
-		}
 		return nil, &Error{Key: ps.list[0].key, Msg: ps.list[0].msg}
 	}
 	return shapes, nil

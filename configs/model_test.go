@@ -182,8 +182,13 @@ func TestConvShapes(t *testing.T) {
 		err.Error() != "model.conv[1].kernel: kernel 25 is larger than the 24×24 input of conv[1] (padding 0)" {
 		t.Errorf("ConvShapes of a misfit = %v", err)
 	}
-	if _, err := m.ConvShapes(Data{Dataset: "cifar"}); err == nil || err.Error() != `data.dataset: unknown dataset "cifar"` {
+	if _, err := m.ConvShapes(Data{Dataset: "cifar"}); err == nil ||
+		err.Error() != `data.dataset: unknown dataset "cifar" (want mnist | fashion-mnist | tiny-imagenet)` {
 		t.Errorf("ConvShapes of an unknown data set = %v", err)
+	}
+	if _, err := m.ConvShapes(Data{Dataset: "tiny-imagenet", ImageSize: 0}); err == nil ||
+		err.Error() != `data.image_size: must be in [1, 512], got 0` {
+		t.Errorf("ConvShapes of an empty image = %v", err)
 	}
 }
 

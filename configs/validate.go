@@ -203,7 +203,7 @@ func checkPositive(ps *problems, key string, v float64) {
 // checkData adds the problems of d to ps and reports whether the batch
 // size is valid.
 func checkData(ps *problems, d Data) bool {
-	checkEnum(ps, "data.dataset", "dataset", d.Dataset, datasets)
+	checkImage(ps, d)
 	if slices.Contains(datasets, d.Dataset) && !slices.Contains(embedded, d.Dataset) && d.Path == "" {
 		ps.add("data.path", "required for dataset %q (only %s is embedded)", d.Dataset, strings.Join(embedded, ", "))
 	}
@@ -226,10 +226,16 @@ func checkData(ps *problems, d Data) bool {
 	if d.Classes < 1 || d.Classes > MaxClasses {
 		ps.add("data.classes", "must be in [1, %d], got %d", MaxClasses, d.Classes)
 	}
+	return batchOK
+}
+
+// checkImage checks the keys of d that give its image: the data set and
+// the image size.
+func checkImage(ps *problems, d Data) {
+	checkEnum(ps, "data.dataset", "dataset", d.Dataset, datasets)
 	if d.ImageSize < 1 || d.ImageSize > MaxImageSize {
 		ps.add("data.image_size", "must be in [1, %d], got %d", MaxImageSize, d.ImageSize)
 	}
-	return batchOK
 }
 
 // overrides reports whether a sets key, a dotted key such as "loss.kind"
