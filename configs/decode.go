@@ -95,16 +95,16 @@ func (d *decoded) tomlError(data []byte, err error) error {
 	line = 1 + bytes.Count(data[:start], []byte("\n"))
 	key := d.lines.keyAt(start)
 	if key == "" {
-		if msg, ok := headerError(data, start); ok {
+		if msg, ok := unclosedHeader(data, start); ok {
 			return &Error{File: d.path, Line: line, Msg: "invalid TOML: " + msg}
 		}
 	}
 	return &Error{File: d.path, Line: line, Key: key, Msg: "invalid TOML: " + pe.Message}
 }
 
-// headerError describes a malformed table header on the line holding
-// offset off, if that line is one.
-func headerError(data []byte, off int) (string, bool) {
+// unclosedHeader describes the table header on the line holding offset
+// off, if that line is a header that lacks its closing bracket.
+func unclosedHeader(data []byte, off int) (string, bool) {
 	lo := bytes.LastIndexByte(data[:off], '\n') + 1
 	hi := len(data)
 	if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
@@ -118,7 +118,7 @@ func headerError(data []byte, off int) (string, bool) {
 		text = strings.TrimSpace(before)
 	}
 	if strings.Contains(text, "]") {
-		return fmt.Sprintf("malformed table header %s", text), true
+		return "", false
 	}
 	closing := "]"
 	if strings.HasPrefix(text, "[[") {

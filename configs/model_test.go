@@ -437,7 +437,12 @@ func TestSyntaxErrorKeys(t *testing.T) {
 		{
 			name: "malformed table header",
 			src:  "name = \"x\"\n[model]\nhidden = [5]\n[no ise]\n",
-			want: `FILE:4: invalid TOML: malformed table header [no ise]`,
+			want: `FILE:4: invalid TOML: expected '.' or ']' to end table name, but got 'i' instead`,
+		},
+		{
+			name: "table defined twice",
+			src:  "name = \"x\"\n[model]\nhidden = [5]\n[model]\n",
+			want: `FILE:4: invalid TOML: Key 'model' has already been defined.`,
 		},
 		{
 			name: "missing equals sign after a table",
