@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
+
+	"github.com/glr-project/glr/estimators"
 )
 
 // Experiment is one decoded experiment file. The zero value is not useful;
@@ -26,29 +28,60 @@ type Experiment struct {
 	Source string `toml:"-"`
 }
 
-// Model describes a fully connected network.
+// Model describes the network: optional convolution layers, then fully
+// connected hidden layers, then the output layer with one unit per class.
 type Model struct {
-	Hidden     []int  `toml:"hidden"`     // hidden layer widths, input side first; empty for none
-	Activation string `toml:"activation"` // sigmoid | threshold | relu | tanh
-	Bias       string `toml:"bias"`       // input | all | none
-	Init       string `toml:"init"`       // scaled-normal | glorot
-	Dtype      string `toml:"dtype"`      // float64 | float32
+	Conv       []ConvLayer `toml:"conv"`       // convolution layers, input side first; nil for none
+	Hidden     []int       `toml:"hidden"`     // hidden layer widths, input side first; empty for none
+	Activation string      `toml:"activation"` // sigmoid | threshold | relu | tanh
+	Bias       string      `toml:"bias"`       // input | all | none
+	Init       string      `toml:"init"`       // scaled-normal | glorot
+	Dtype      string      `toml:"dtype"`      // float64 | float32
+}
+
+// ConvLayer is one convolution layer of a [Model]: Filters square kernels
+// of Kernel×Kernel pixels over all the input's channels, moved by Stride
+// pixels over the input zero-padded by Padding pixels on every side, then
+// the activation, then non-overlapping Pool×Pool pooling windows. In a
+// file, a layer's table must give filters and kernel; the other keys
+// default to the values [NewConvLayer] gives.
+type ConvLayer struct {
+	Filters  int    `toml:"filters"`   // output channels, >= 1
+	Kernel   int    `toml:"kernel"`    // side of the square kernel, >= 1
+	Stride   int    `toml:"stride"`    // step of the kernel, >= 1
+	Padding  int    `toml:"padding"`   // zeros added on each side, in [0, Kernel)
+	Pool     int    `toml:"pool"`      // side and stride of the pooling window; 1 for none
+	PoolKind string `toml:"pool_kind"` // max | avg
+}
+
+// NewConvLayer returns a layer of filters kernels of side kernel with the
+// defaults of the other keys: stride 1, no padding, no pooling (pool 1) and
+// max pooling.
+func NewConvLayer(filters, kernel int) ConvLayer {
+	return ConvLayer{Filters: filters, Kernel: kernel, Stride: 1, Pool: 1, PoolKind: "max"}
 }
 
 // Noise describes the noise added to the network's pre-activations.
 type Noise struct {
-	Distribution string  `toml:"distribution"` // gaussian | laplace
-	Scale        float64 `toml:"scale"`        // standard deviation (gaussian) or b (laplace)
-	AtEval       bool    `toml:"at_eval"`      // also add noise when evaluating
+	Distribution string `toml:"distribution"` // gaussian | laplace
+	Scale        Scales `toml:"scale"`        // standard deviation (gaussian) or b (laplace)
+	AtEval       bool   `toml:"at_eval"`      // also add noise when evaluating
 }
 
-// Estimator selects how gradients are estimated.
+// Scales holds the noise scale of each noise site, input side first, or a
+// single scale for every site. In a file it is a number (scale = 0.5) or an
+// array with one number per site (scale = [0.5, 1.0]).
+type Scales []float64
+
+// Estimator selects how gradients are estimated: a registered estimator
+// kind (see package estimators) and that kind's settings. In a file it is
+// the [estimator] table: the key kind, then the keys of the kind's
+// settings.
 type Estimator struct {
-	Kind       string `toml:"kind"`       // glr | bp
-	Copies     int    `toml:"copies"`     // noisy copies of the network per example
-	Baseline   string `toml:"baseline"`   // none | batch-mean | leave-one-out | clean
-	Antithetic bool   `toml:"antithetic"` // pair copies with negated noise; needs even Copies
-	Noise      bool   `toml:"noise"`      // bp only: differentiate through the noisy network
+	Kind string `toml:"kind"` // a name from estimators.Names()
+	// Settings are the kind's settings, as the kind's NewSettings returns
+	// them with the file's keys applied.
+	Settings estimators.Settings `toml:"-"`
 }
 
 // Loss selects the training loss.
@@ -65,7 +98,7 @@ type Data struct {
 	TestLimit  int    `toml:"test_limit"`  // use at most this many test examples; 0 for all
 	Classes    int    `toml:"classes"`     // tiny-imagenet: the first N classes of wnids.txt
 	ImageSize  int    `toml:"image_size"`  // tiny-imagenet: side of the square grayscale image
-	Sin        bool   `toml:"sin"`         // tiny-imagenet: apply x ← sin(x) to the pixels (the seed's quirk)
+	Sin        bool   `toml:"sin"`         // tiny-imagenet: apply x ← sin(x) to the pixels (GLR_ADV's input transform)
 }
 
 // Optimizer selects the parameter update rule and its learning-rate schedule.
@@ -92,14 +125,17 @@ type Arm struct {
 	Optimizer OptimizerOverride `toml:"optimizer"`
 }
 
-// EstimatorOverride holds an arm's overrides of [Estimator]; nil fields keep
-// the experiment's value.
+// EstimatorOverride holds an arm's overrides of [Estimator]. The arm's
+// kind is Kind if set, else the experiment's. An arm whose kind differs
+// from the experiment's starts from that kind's default settings (the
+// experiment's keys belong to another kind); otherwise it starts from the
+// experiment's settings. Settings then overrides them key by key.
 type EstimatorOverride struct {
-	Kind       *string `toml:"kind"`
-	Copies     *int    `toml:"copies"`
-	Baseline   *string `toml:"baseline"`
-	Antithetic *bool   `toml:"antithetic"`
-	Noise      *bool   `toml:"noise"`
+	Kind *string `toml:"kind"` // nil keeps the experiment's kind
+	// Settings maps each settings key the arm sets to its value, of the
+	// settings field's Go type (string, bool, int, float64 or []float64).
+	// It is nil when the arm sets none.
+	Settings map[string]any `toml:"-"`
 }
 
 // LossOverride holds an arm's overrides of [Loss]; nil fields keep the
@@ -111,9 +147,9 @@ type LossOverride struct {
 // NoiseOverride holds an arm's overrides of [Noise]; nil fields keep the
 // experiment's value.
 type NoiseOverride struct {
-	Distribution *string  `toml:"distribution"`
-	Scale        *float64 `toml:"scale"`
-	AtEval       *bool    `toml:"at_eval"`
+	Distribution *string `toml:"distribution"`
+	Scale        *Scales `toml:"scale"`
+	AtEval       *bool   `toml:"at_eval"`
 }
 
 // OptimizerOverride holds an arm's overrides of [Optimizer]; nil fields keep
@@ -134,8 +170,11 @@ type ArmConfig struct {
 	Experiment
 }
 
+// defaultKind is the estimator kind of an experiment that names none.
+const defaultKind = "glr"
+
 // Default returns an experiment with every key at its default value and an
-// empty name.
+// empty name. Its estimator is the default kind with its default settings.
 func Default() Experiment {
 	return Experiment{
 		Seed: 1,
@@ -146,8 +185,8 @@ func Default() Experiment {
 			Init:       "scaled-normal",
 			Dtype:      "float64",
 		},
-		Noise:     Noise{Distribution: "laplace", Scale: 1},
-		Estimator: Estimator{Kind: "glr", Copies: 1, Baseline: "none"},
+		Noise:     Noise{Distribution: "laplace", Scale: Scales{1}},
+		Estimator: Estimator{Kind: defaultKind, Settings: defaultSettings(defaultKind)},
 		Loss:      Loss{Kind: "cross-entropy"},
 		Data:      Data{Dataset: "mnist", BatchSize: 32, Classes: 10, ImageSize: 32},
 		Optimizer: Optimizer{Kind: "sgd", LearningRate: 0.01, DecayFactor: 1},
@@ -173,19 +212,19 @@ func Load(path string, sets ...string) (*Experiment, error) {
 // Each override has the form KEY=VALUE, where KEY is a dotted key such as
 // noise.scale, or arms[N].KEY to change the arm with index N (counting from
 // 0), and VALUE is a TOML value such as 0.5, [100, 50] or "bp". A string may
-// be written without quotes (estimator.kind=bp).
+// be written without quotes (estimator.kind=es). The keys of the [estimator]
+// table, the file's and the overrides', are decoded for the kind in force
+// once every override is applied.
 //
 // On failure the error lists every problem found in the first stage that
-// failed (syntax, keys and types, overrides, values), one *Error per line.
+// failed (syntax, override keys, keys and types, values), one *Error per
+// line.
 func Parse(path string, data []byte, sets ...string) (*Experiment, error) {
-	d, err := decode(path, data)
+	d, err := decode(path, data, sets)
 	if err != nil {
 		return nil, err
 	}
 	e := d.exp
-	if errs := d.applySets(&e, sets); len(errs) > 0 {
-		return nil, joinErrors(errs)
-	}
 	if errs := d.locate(e.problems()); len(errs) > 0 {
 		return nil, joinErrors(errs)
 	}
@@ -193,16 +232,18 @@ func Parse(path string, data []byte, sets ...string) (*Experiment, error) {
 }
 
 // Resolved returns one configuration per arm, in order: the experiment with
-// that arm's overrides applied. An experiment without arms yields a single
-// configuration named after the experiment. The configurations share no
-// memory with e. They are valid if e is.
+// that arm's overrides applied, its estimator settings complete. An
+// experiment without arms yields a single configuration named after the
+// experiment. The configurations share no memory with e or with each
+// other. They are valid if e is.
 func (e *Experiment) Resolved() []ArmConfig {
 	if len(e.Arms) == 0 {
 		return []ArmConfig{{Name: e.Name, Experiment: e.base()}}
 	}
 	out := make([]ArmConfig, len(e.Arms))
 	for i, a := range e.Arms {
-		out[i] = ArmConfig{Name: a.Name, Experiment: e.resolve(a)}
+		r, _ := e.resolve(&a)
+		out[i] = ArmConfig{Name: a.Name, Experiment: r}
 	}
 	return out
 }
@@ -212,25 +253,23 @@ func (e *Experiment) base() Experiment {
 	b := *e
 	b.Arms = nil
 	b.Model.Hidden = slices.Clone(e.Model.Hidden)
+	b.Model.Conv = slices.Clone(e.Model.Conv)
+	b.Noise.Scale = slices.Clone(e.Noise.Scale)
+	b.Estimator.Settings = cloneSettings(e.Estimator.Settings)
 	return b
 }
 
-// resolve returns a deep copy of e, without arms, with a's overrides applied.
-func (e *Experiment) resolve(a Arm) Experiment {
+// resolve returns a deep copy of e, without arms, with a's overrides
+// applied, and the problems of a's estimator overrides (see armEstimator),
+// which it leaves out.
+func (e *Experiment) resolve(a *Arm) (Experiment, problems) {
 	r := e.base()
-	a.Estimator.apply(&r.Estimator)
+	var ps problems
+	r.Estimator, ps = e.armEstimator(a)
 	a.Loss.apply(&r.Loss)
 	a.Noise.apply(&r.Noise)
 	a.Optimizer.apply(&r.Optimizer)
-	return r
-}
-
-func (o EstimatorOverride) apply(e *Estimator) {
-	set(&e.Kind, o.Kind)
-	set(&e.Copies, o.Copies)
-	set(&e.Baseline, o.Baseline)
-	set(&e.Antithetic, o.Antithetic)
-	set(&e.Noise, o.Noise)
+	return r, ps
 }
 
 func (o LossOverride) apply(l *Loss) {
@@ -239,7 +278,9 @@ func (o LossOverride) apply(l *Loss) {
 
 func (o NoiseOverride) apply(n *Noise) {
 	set(&n.Distribution, o.Distribution)
-	set(&n.Scale, o.Scale)
+	if o.Scale != nil {
+		n.Scale = slices.Clone(*o.Scale)
+	}
 	set(&n.AtEval, o.AtEval)
 }
 

@@ -11,7 +11,19 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/glr-project/glr/estimators"
+	"github.com/glr-project/glr/graph"
 )
+
+// kindDefaults returns the default settings of the registered kind name.
+func kindDefaults(name string) estimators.Settings {
+	k, ok := estimators.Lookup(name)
+	if !ok {
+		panic("no estimator kind " + name)
+	}
+	return k.NewSettings()
+}
 
 // writeFile writes src to a file in a fresh temporary directory and returns
 // its path.
@@ -44,9 +56,10 @@ at_eval = true
 [estimator]
 kind = "glr"
 copies = 10
-baseline = "batch-mean"
-antithetic = true
-noise = false
+baseline = "clean"
+antithetic = false
+sampler = "qmc"
+layerwise = true
 
 [loss]
 kind = "zero-one"
@@ -75,7 +88,6 @@ name = "glr"
 name = "bp"
 [arms.estimator]
 kind = "bp"
-antithetic = false
 noise = true
 [arms.loss]
 kind = "cross-entropy"
@@ -87,12 +99,7 @@ decay_every = 0
 `
 
 func TestLoadErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		src  string
-		sets []string
-		want string // with FILE for the file's path
-	}{
+	tests := []loadErrorTest{
 		{
 			name: "malformed TOML",
 			src:  "name = \"x\"\n[model]\nhidden = [50\nactivation = \"relu\"\n",
@@ -111,7 +118,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "malformed header",
 			src:  "name = \"x\"\n[model\nhidden = [50]\n",
-			want: `FILE:2: invalid TOML: expected '.' or ']' to end table name, but got '\n' instead`,
+			want: `FILE:2: invalid TOML: unclosed table header [model (want [model])`,
 		},
 		{
 			name: "duplicate key",
@@ -141,7 +148,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "unknown arm key",
 			src:  "name = \"x\"\n[[arms]]\nname = \"a\"\n[arms.estimator]\ncopy = 2\n",
-			want: `FILE:5: arms[0].estimator.copy: unknown key (did you mean "copies"?)`,
+			want: `FILE:5: arms[0].estimator.copy: not a key of estimator kind "glr" (its keys: copies, baseline, antithetic, sampler, layerwise); did you mean "copies"?`,
 		},
 		{
 			name: "arm overrides a table it may not",
@@ -188,7 +195,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "wrong type in an inline table",
 			src:  "name = \"x\"\nnoise = { distribution = \"gaussian\",\n  scale = \"big\" }\n",
-			want: `FILE:3: noise.scale: want float, got string "big"`,
+			want: `FILE:3: noise.scale: want float or array of floats, got string "big"`,
 		},
 		{
 			name: "non-table in an inline array of arms",
@@ -247,8 +254,8 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name: "bad estimator",
-			src:  "name = \"x\"\n[estimator]\nkind = \"spsa\"\n",
-			want: `FILE:3: estimator.kind: unknown estimator "spsa" (want glr | bp)`,
+			src:  "name = \"x\"\n[estimator]\nkind = \"foo\"\n",
+			want: `FILE:3: estimator.kind: unknown estimator "foo" (want bp | es | glr | spsa | ste)`,
 		},
 		{
 			name: "bad baseline",
@@ -313,45 +320,45 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "zero copies",
 			src:  "name = \"x\"\n[estimator]\ncopies = 0\n",
-			want: `FILE:3: estimator.copies: must be >= 1, got 0`,
+			want: `FILE:3: estimator.copies: must be in [1, 65536], got 0`,
 		},
 		{
 			name: "odd copies with antithetic",
 			src:  "name = \"x\"\n[estimator]\ncopies = 3\nantithetic = true\n",
-			want: `FILE:3: estimator.copies: antithetic sampling pairs copies, so estimator.copies must be even, got 3`,
+			want: `FILE:3: estimator.copies: antithetic pairs need an even number of copies, got 3`,
 		},
 		{
 			name: "antithetic with default copies",
 			src:  "name = \"x\"\n[estimator]\nantithetic = true\n",
-			want: `FILE: estimator.copies: antithetic sampling pairs copies, so estimator.copies must be even, got 1`,
+			want: `FILE: estimator.copies: antithetic pairs need an even number of copies, got 1`,
 		},
 		{
 			name: "bp with zero-one",
 			src:  "name = \"x\"\n[estimator]\nkind = \"bp\"\n[loss]\nkind = \"zero-one\"\n",
-			want: `FILE:5: loss.kind: backpropagation (estimator.kind = "bp") cannot differentiate the zero-one loss; use estimator.kind = "glr"`,
+			want: `FILE:5: loss.kind: bp (backpropagation) cannot differentiate the zero-one loss; use a likelihood-ratio or weight-space estimator such as glr`,
 		},
 		{
 			name: "bp with zero-one in an arm",
 			src: "name = \"x\"\n[loss]\nkind = \"zero-one\"\n" +
 				"[[arms]]\nname = \"glr\"\n[[arms]]\nname = \"bp\"\n[arms.estimator]\nkind = \"bp\"\n",
-			want: `FILE:9: arms[1].estimator.kind: backpropagation (estimator.kind = "bp") cannot differentiate the zero-one loss; use estimator.kind = "glr"`,
+			want: `FILE:9: arms[1].estimator.kind: bp (backpropagation) cannot differentiate the zero-one loss; use a likelihood-ratio or weight-space estimator such as glr`,
 		},
 		{
 			name: "zero-one loss in a bp arm",
 			src: "name = \"x\"\n[estimator]\nkind = \"bp\"\n" +
 				"[[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\nloss.kind = \"zero-one\"\n",
-			want: `FILE:8: arms[1].loss.kind: backpropagation (estimator.kind = "bp") cannot differentiate the zero-one loss; use estimator.kind = "glr"`,
+			want: `FILE:8: arms[1].loss.kind: bp (backpropagation) cannot differentiate the zero-one loss; use a likelihood-ratio or weight-space estimator such as glr`,
 		},
 		{
 			name: "bp with antithetic",
 			src:  "name = \"x\"\n[estimator]\nkind = \"bp\"\ncopies = 2\nnoise = true\nantithetic = true\n",
-			want: `FILE:6: estimator.antithetic: antithetic sampling is a glr option; set estimator.antithetic = false with estimator.kind = "bp"`,
+			want: `FILE:6: estimator.antithetic: not a key of estimator kind "bp" (its keys: copies, noise); antithetic is a key of es and glr`,
 		},
 		{
 			name: "bp copies without noise in an arm",
 			src: "name = \"x\"\n[estimator]\ncopies = 10\n" +
-				"[[arms]]\nname = \"glr\"\n[[arms]]\nname = \"bp\"\nestimator.kind = \"bp\"\n",
-			want: `FILE:8: arms[1].estimator.kind: backpropagation without noise (estimator.noise = false) computes the same gradient for each of the 10 copies; set estimator.copies = 1 or estimator.noise = true`,
+				"[[arms]]\nname = \"glr\"\n[[arms]]\nname = \"bp\"\nestimator.kind = \"bp\"\nestimator.copies = 10\n",
+			want: `FILE:9: arms[1].estimator.copies: backpropagation without noise computes the same gradient for each of the 10 copies; set copies = 1 or noise = true`,
 		},
 		{
 			name: "bad arm override",
@@ -361,7 +368,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "odd copies in an arm",
 			src:  "name = \"x\"\n[estimator]\nantithetic = true\ncopies = 2\n[[arms]]\nname = \"a\"\n[arms.estimator]\ncopies = 5\n",
-			want: `FILE:8: arms[0].estimator.copies: antithetic sampling pairs copies, so estimator.copies must be even, got 5`,
+			want: `FILE:8: arms[0].estimator.copies: antithetic pairs need an even number of copies, got 5`,
 		},
 		{
 			name: "zero batch size",
@@ -518,7 +525,7 @@ func TestLoadErrors(t *testing.T) {
 			name: "-set of an impossible combination",
 			src:  "name = \"x\"\n[loss]\nkind = \"zero-one\"\n[[arms]]\nname = \"a\"\n",
 			sets: []string{"arms[0].estimator.kind=bp"},
-			want: `-set arms[0].estimator.kind: backpropagation (estimator.kind = "bp") cannot differentiate the zero-one loss; use estimator.kind = "glr"`,
+			want: `-set arms[0].estimator.kind: bp (backpropagation) cannot differentiate the zero-one loss; use a likelihood-ratio or weight-space estimator such as glr`,
 		},
 		{
 			name: "every bad -set",
@@ -527,6 +534,19 @@ func TestLoadErrors(t *testing.T) {
 			want: "-set a: unknown key\n-set b: unknown key",
 		},
 	}
+	runLoadErrors(t, tests)
+}
+
+// loadErrorTest is a file, overrides and the exact error Load returns.
+type loadErrorTest struct {
+	name string
+	src  string
+	sets []string
+	want string // with FILE for the file's path
+}
+
+func runLoadErrors(t *testing.T, tests []loadErrorTest) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeFile(t, tt.src)
@@ -548,6 +568,32 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// TestShippedNames decodes every shipped experiment as programs load it.
+func TestShippedNames(t *testing.T) {
+	names := ShippedNames()
+	if len(names) == 0 {
+		t.Fatal("no shipped experiments")
+	}
+	for _, name := range names {
+		e, err := LoadShipped(name)
+		if err != nil {
+			t.Errorf("LoadShipped(%q): %v", name, err)
+			continue
+		}
+		if e.Name != name {
+			t.Errorf("shipped experiment %q is named %q", name, e.Name)
+		}
+		for _, a := range e.Resolved() {
+			if err := a.Validate(); err != nil {
+				t.Errorf("shipped experiment %q, arm %s: %v", name, a.Name, err)
+			}
+		}
+	}
+	if _, err := LoadShipped("no-such"); err == nil {
+		t.Error("LoadShipped of a missing name succeeded")
+	}
+}
+
 // TestShippedConfigs loads every experiment file kept next to the package.
 func TestShippedConfigs(t *testing.T) {
 	paths, err := filepath.Glob("*.toml")
@@ -564,33 +610,106 @@ func TestShippedConfigs(t *testing.T) {
 	}
 }
 
-// TestDocExample parses the full example of docs/config.md, with the
-// overrides the page applies to it.
-func TestDocExample(t *testing.T) {
+// docExample returns the TOML of the example under the heading of
+// docs/config.md.
+func docExample(t *testing.T, heading string) string {
+	t.Helper()
 	doc, err := os.ReadFile(filepath.Join("..", "docs", "config.md"))
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
-	_, example, ok := strings.Cut(string(doc), "## A full example")
+	_, example, ok := strings.Cut(string(doc), "\n"+heading+"\n")
 	if !ok {
-		t.Fatal(`docs/config.md has no "## A full example"`)
+		t.Fatalf("docs/config.md has no %q", heading)
 	}
 	_, example, _ = strings.Cut(example, "```toml\n")
 	example, _, _ = strings.Cut(example, "```")
-	if _, err := Parse("config.md", []byte(example)); err != nil {
+	return example
+}
+
+// TestDocExample parses the full example of docs/config.md, with the
+// overrides the page applies to it.
+func TestDocExample(t *testing.T) {
+	example := docExample(t, "## A full example")
+	e, err := Parse("config.md", []byte(example))
+	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := Parse("config.md", []byte(example), "arms[2].estimator.copies=1", "arms[2].estimator.noise=false")
+	// The bp arm starts from bp's defaults, then sets its keys.
+	if bp := e.Resolved()[2]; bp.Name != "bp" || !reflect.DeepEqual(bp.Estimator, Estimator{"bp", &estimators.BPSettings{Copies: 10, Noise: true}}) {
+		t.Errorf("bp arm = %+v", bp.Estimator)
+	}
+	e, err = Parse("config.md", []byte(example), "arms[2].estimator.copies=1", "arms[2].estimator.noise=false")
 	if err != nil {
 		t.Fatal(err)
 	}
 	arms := e.Resolved()
-	if len(arms) != 3 {
-		t.Fatalf("the example has %d arms, want 3", len(arms))
+	if len(arms) != 4 {
+		t.Fatalf("the example has %d arms, want 4", len(arms))
 	}
 	bp := arms[2]
-	if bp.Name != "bp" || bp.Estimator.Kind != "bp" || bp.Estimator.Copies != 1 || bp.Estimator.Noise {
-		t.Errorf("bp arm = %+v", bp.Estimator)
+	if want := (Estimator{"bp", &estimators.BPSettings{Copies: 1}}); bp.Name != "bp" || !reflect.DeepEqual(bp.Estimator, want) {
+		t.Errorf("bp arm = %+v, want %+v", bp.Estimator, want)
+	}
+	if es := arms[3]; !reflect.DeepEqual(es.Estimator, Estimator{"es", &estimators.ESSettings{Copies: 10, Sigma: 0.05, Antithetic: true, Fitness: "raw"}}) {
+		t.Errorf("es arm = %+v", es.Estimator)
+	}
+}
+
+// TestDocConvExample parses the convolutional example of docs/config.md
+// and checks the shapes its comment states.
+func TestDocConvExample(t *testing.T) {
+	e, err := Parse("config.md", []byte(docExample(t, "## A convolutional example")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shapes, err := e.Model.ConvShapes(e.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ConvShape{
+		{In: Shape{1, 28, 28}, Conv: Shape{6, 28, 28}, Out: Shape{6, 14, 14}},
+		{In: Shape{6, 14, 14}, Conv: Shape{16, 10, 10}, Out: Shape{16, 5, 5}},
+	}
+	if !reflect.DeepEqual(shapes, want) {
+		t.Errorf("shapes = %v, want %v", shapes, want)
+	}
+}
+
+// TestDocKinds checks that docs/config.md has a table for every registered
+// kind listing its keys, in declaration order, with their types and
+// defaults.
+func TestDocKinds(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "config.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range estimators.Kinds() {
+		_, section, ok := strings.Cut(string(doc), "\n### `"+k.Name+"`\n")
+		if !ok {
+			t.Errorf("docs/config.md has no section for kind %s", k.Name)
+			continue
+		}
+		section, _, _ = strings.Cut(section, "\n#")
+		var rows [][]string
+		for _, line := range strings.Split(section, "\n") {
+			cells := strings.Split(line, "|")
+			if len(cells) < 5 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+				continue
+			}
+			rows = append(rows, []string{strings.Trim(strings.TrimSpace(cells[1]), "`"),
+				strings.TrimSpace(cells[2]), strings.Trim(strings.TrimSpace(cells[3]), "`")})
+		}
+		v, _ := settingsStruct(k.NewSettings())
+		var want [][]string
+		for _, f := range reflect.VisibleFields(v.Type()) {
+			var b bytes.Buffer
+			encodeValue(&b, v.FieldByIndex(f.Index))
+			want = append(want, []string{tagName(f), typeName(f.Type), b.String()})
+		}
+		if !reflect.DeepEqual(rows, want) {
+			t.Errorf("docs/config.md documents kind %s as\n%q\nwant (key, type, default)\n%q", k.Name, rows, want)
+		}
 	}
 }
 
@@ -628,13 +747,11 @@ func TestDefaults(t *testing.T) {
 		{"model.init", d.Model.Init, "scaled-normal"},
 		{"model.dtype", d.Model.Dtype, "float64"},
 		{"noise.distribution", d.Noise.Distribution, "laplace"},
-		{"noise.scale", d.Noise.Scale, 1.0},
+		{"noise.scale", d.Noise.Scale, Scales{1}},
+		{"model.conv", d.Model.Conv, []ConvLayer(nil)},
 		{"noise.at_eval", d.Noise.AtEval, false},
 		{"estimator.kind", d.Estimator.Kind, "glr"},
-		{"estimator.copies", d.Estimator.Copies, 1},
-		{"estimator.baseline", d.Estimator.Baseline, "none"},
-		{"estimator.antithetic", d.Estimator.Antithetic, false},
-		{"estimator.noise", d.Estimator.Noise, false},
+		{"estimator settings", d.Estimator.Settings, kindDefaults("glr")},
 		{"loss.kind", d.Loss.Kind, "cross-entropy"},
 		{"data.dataset", d.Data.Dataset, "mnist"},
 		{"data.path", d.Data.Path, ""},
@@ -658,8 +775,11 @@ func TestDefaults(t *testing.T) {
 	}
 	// Each call returns fresh memory.
 	d.Model.Hidden[0] = 3
-	if Default().Model.Hidden[0] != 50 {
-		t.Error("Default shares its hidden widths between calls")
+	d.Noise.Scale[0] = 3
+	d.Estimator.Settings.(*estimators.GLRSettings).Copies = 3
+	again := Default()
+	if again.Model.Hidden[0] != 50 || again.Noise.Scale[0] != 1 || again.Estimator.Settings.(*estimators.GLRSettings).Copies != 1 {
+		t.Error("Default shares memory between calls")
 	}
 }
 
@@ -668,7 +788,7 @@ func TestParseFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, f, n, b, no := "bp", 2.0, 0, true, false
+	s, f, n := "bp", Scales{2}, 0
 	ce := "cross-entropy"
 	lr := 0.1
 	want := Experiment{
@@ -676,9 +796,10 @@ func TestParseFull(t *testing.T) {
 		Seed: 7,
 		Model: Model{Hidden: []int{100, 50}, Activation: "threshold", Bias: "all",
 			Init: "glorot", Dtype: "float32"},
-		Noise:     Noise{Distribution: "gaussian", Scale: 0.5, AtEval: true},
-		Estimator: Estimator{Kind: "glr", Copies: 10, Baseline: "batch-mean", Antithetic: true},
-		Loss:      Loss{Kind: "zero-one"},
+		Noise: Noise{Distribution: "gaussian", Scale: Scales{0.5}, AtEval: true},
+		Estimator: Estimator{Kind: "glr", Settings: &estimators.GLRSettings{
+			Copies: 10, Baseline: "clean", Sampler: "qmc", Layerwise: true}},
+		Loss: Loss{Kind: "zero-one"},
 		Data: Data{Dataset: "fashion-mnist", Path: "/data/fashion", BatchSize: 64,
 			TrainLimit: 1000, TestLimit: 500, Classes: 10, ImageSize: 32},
 		Optimizer: Optimizer{Kind: "adam", LearningRate: 1e-3, WeightDecay: 1e-4,
@@ -688,7 +809,7 @@ func TestParseFull(t *testing.T) {
 			{Name: "glr"},
 			{
 				Name:      "bp",
-				Estimator: EstimatorOverride{Kind: &s, Antithetic: &no, Noise: &b},
+				Estimator: EstimatorOverride{Kind: &s, Settings: map[string]any{"noise": true}},
 				Loss:      LossOverride{Kind: &ce},
 				Noise:     NoiseOverride{Scale: &f},
 				Optimizer: OptimizerOverride{LearningRate: &lr, DecayEvery: &n},
@@ -702,7 +823,7 @@ func TestParseFull(t *testing.T) {
 }
 
 func TestOverrides(t *testing.T) {
-	const src = "name = \"x\"\n[noise]\nscale = 1.0\n[[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\n"
+	const src = "name = \"x\"\n[model]\nbias = \"all\"\n[noise]\nscale = 1.0\n[[arms]]\nname = \"a\"\n[[arms]]\nname = \"b\"\n"
 	tests := []struct {
 		set  string
 		get  func(*Experiment) any
@@ -710,18 +831,25 @@ func TestOverrides(t *testing.T) {
 	}{
 		{"model.hidden=[100,50]", func(e *Experiment) any { return e.Model.Hidden }, []int{100, 50}},
 		{"model.hidden = []", func(e *Experiment) any { return e.Model.Hidden }, []int{}},
-		{"noise.scale=0.5", func(e *Experiment) any { return e.Noise.Scale }, 0.5},
-		{"noise.scale=2", func(e *Experiment) any { return e.Noise.Scale }, 2.0},
+		{"noise.scale=0.5", func(e *Experiment) any { return e.Noise.Scale }, Scales{0.5}},
+		{"noise.scale=2", func(e *Experiment) any { return e.Noise.Scale }, Scales{2}},
+		{"noise.scale=[0.5, 1]", func(e *Experiment) any { return e.Noise.Scale }, Scales{0.5, 1}},
 		{"estimator.kind=\"bp\"", func(e *Experiment) any { return e.Estimator.Kind }, "bp"},
-		{"estimator.kind=bp", func(e *Experiment) any { return e.Estimator.Kind }, "bp"},
-		{"estimator.noise=true", func(e *Experiment) any { return e.Estimator.Noise }, true},
+		{"estimator.kind=bp", func(e *Experiment) any { return e.Estimator.Settings }, kindDefaults("bp")},
+		{"estimator.baseline=clean", func(e *Experiment) any { return e.Estimator.Settings.(*estimators.GLRSettings).Baseline }, "clean"},
+		{"estimator.copies=4", func(e *Experiment) any { return e.Estimator.Settings.(*estimators.GLRSettings).Copies }, 4},
+		{"model.conv=[{filters = 4, kernel = 3, pool = 2}]", func(e *Experiment) any { return e.Model.Conv },
+			[]ConvLayer{{Filters: 4, Kernel: 3, Stride: 1, Pool: 2, PoolKind: "max"}}},
+		{"model.conv=[]", func(e *Experiment) any { return e.Model.Conv }, []ConvLayer(nil)},
 		{"seed=42", func(e *Experiment) any { return e.Seed }, uint64(42)},
 		{"name=2024", func(e *Experiment) any { return e.Name }, "2024"},
 		{"data.path=/tmp/my data", func(e *Experiment) any { return e.Data.Path }, "/tmp/my data"},
 		{"data.path='C:\\data'", func(e *Experiment) any { return e.Data.Path }, `C:\data`},
 		{"data.path=a=b", func(e *Experiment) any { return e.Data.Path }, "a=b"},
 		{"arms[1].loss.kind=squared", func(e *Experiment) any { return *e.Arms[1].Loss.Kind }, "squared"},
-		{"arms[0].noise.scale=3", func(e *Experiment) any { return *e.Arms[0].Noise.Scale }, 3.0},
+		{"arms[0].noise.scale=3", func(e *Experiment) any { return *e.Arms[0].Noise.Scale }, Scales{3}},
+		{"arms[0].estimator.copies=6", func(e *Experiment) any { return e.Arms[0].Estimator.Settings }, map[string]any{"copies": 6}},
+		{"arms[1].estimator.kind=es", func(e *Experiment) any { return *e.Arms[1].Estimator.Kind }, "es"},
 		{"arms[1].name=c", func(e *Experiment) any { return e.Arms[1].Name }, "c"},
 	}
 	for _, tt := range tests {
@@ -741,7 +869,7 @@ func TestOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Noise.Scale != 3 {
+	if !reflect.DeepEqual(e.Noise.Scale, Scales{3}) {
 		t.Errorf("after two overrides noise.scale = %v, want 3", e.Noise.Scale)
 	}
 }
@@ -752,8 +880,14 @@ func TestResolved(t *testing.T) {
 hidden = [20]
 [estimator]
 copies = 4
+baseline = "leave-one-out"
 [[arms]]
 name = "glr"
+[[arms]]
+name = "glr-clean"
+[arms.estimator]
+kind = "glr"
+baseline = "clean"
 [[arms]]
 name = "bp"
 [arms.estimator]
@@ -763,29 +897,39 @@ noise = true
 scale = 0.25
 [arms.optimizer]
 kind = "adam"
+[[arms]]
+name = "es"
+[arms.estimator]
+kind = "es"
+sigma = 0.1
 `
 	e, err := Parse("cmp.toml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
 	arms := e.Resolved()
-	if len(arms) != 2 {
-		t.Fatalf("Resolved gave %d arms, want 2", len(arms))
-	}
+	// An arm of the experiment's kind starts from the experiment's
+	// settings (copies 4 is inherited); an arm of another kind starts from
+	// that kind's defaults (bp copies 1, es copies 10).
 	want := []struct {
-		name, kind, opt string
-		copies          int
-		scale           float64
+		name, opt string
+		est       Estimator
+		scale     Scales
 	}{
-		{"glr", "glr", "sgd", 4, 1},
-		{"bp", "bp", "adam", 4, 0.25},
+		{"glr", "sgd", Estimator{"glr", &estimators.GLRSettings{Copies: 4, Baseline: "leave-one-out", Sampler: "iid"}}, Scales{1}},
+		{"glr-clean", "sgd", Estimator{"glr", &estimators.GLRSettings{Copies: 4, Baseline: "clean", Sampler: "iid"}}, Scales{1}},
+		{"bp", "adam", Estimator{"bp", &estimators.BPSettings{Copies: 1, Noise: true}}, Scales{0.25}},
+		{"es", "sgd", Estimator{"es", &estimators.ESSettings{Copies: 10, Sigma: 0.1, Antithetic: true, Fitness: "raw"}}, Scales{1}},
+	}
+	if len(arms) != len(want) {
+		t.Fatalf("Resolved gave %d arms, want %d", len(arms), len(want))
 	}
 	for i, w := range want {
 		a := arms[i]
-		if a.Name != w.name || a.Estimator.Kind != w.kind || a.Optimizer.Kind != w.opt ||
-			a.Estimator.Copies != w.copies || a.Noise.Scale != w.scale {
-			t.Errorf("arm %d = %s %s %s %d %v, want %+v", i, a.Name, a.Estimator.Kind,
-				a.Optimizer.Kind, a.Estimator.Copies, a.Noise.Scale, w)
+		if a.Name != w.name || a.Optimizer.Kind != w.opt || !reflect.DeepEqual(a.Estimator, w.est) ||
+			!reflect.DeepEqual(a.Noise.Scale, w.scale) {
+			t.Errorf("arm %d = %s %s %s %+v %v, want %+v", i, a.Name, a.Optimizer.Kind,
+				a.Estimator.Kind, a.Estimator.Settings, a.Noise.Scale, w)
 		}
 		if a.Experiment.Name != "cmp" || a.Arms != nil || a.Source != "cmp.toml" {
 			t.Errorf("arm %d: experiment name %q, arms %v, source %q", i, a.Experiment.Name, a.Arms, a.Source)
@@ -797,10 +941,18 @@ kind = "adam"
 
 	// The arms share no memory with each other or the experiment.
 	arms[0].Model.Hidden[0] = 99
+	arms[0].Noise.Scale[0] = 99
+	arms[0].Estimator.Settings.(*estimators.GLRSettings).Copies = 99
 	if arms[1].Model.Hidden[0] != 20 || e.Model.Hidden[0] != 20 {
 		t.Error("resolved arms share hidden widths")
 	}
-	if e.Estimator.Kind != "glr" || e.Noise.Scale != 1 {
+	if arms[1].Noise.Scale[0] != 1 || e.Noise.Scale[0] != 1 {
+		t.Error("resolved arms share noise scales")
+	}
+	if arms[1].Estimator.Settings.(*estimators.GLRSettings).Copies != 4 || e.Estimator.Settings.(*estimators.GLRSettings).Copies != 4 {
+		t.Error("resolved arms share estimator settings")
+	}
+	if again := e.Resolved(); !reflect.DeepEqual(again[0].Estimator, want[0].est) {
 		t.Error("Resolved changed the experiment")
 	}
 
@@ -813,12 +965,61 @@ kind = "adam"
 	if len(got) != 1 || got[0].Name != "solo" || !reflect.DeepEqual(got[0].Experiment, *one) {
 		t.Errorf("Resolved without arms = %+v, want one arm equal to the experiment", got)
 	}
+	if got[0].Estimator.Settings == one.Estimator.Settings {
+		t.Error("Resolved without arms shares the settings")
+	}
+}
+
+// TestResolvedSliceSettings checks that settings of slice type are deep
+// copies in every arm, with a kind registered for the test.
+func TestResolvedSliceSettings(t *testing.T) {
+	e := Default()
+	e.Name = "s"
+	e.Estimator = Estimator{Kind: testKind, Settings: &testSettings{Weights: []float64{1, 2}}}
+	e.Arms = []Arm{{Name: "a"}, {Name: "b", Estimator: EstimatorOverride{Settings: map[string]any{"weights": []float64{3}}}}}
+	arms := e.Resolved()
+	arms[0].Estimator.Settings.(*testSettings).Weights[0] = 99
+	if w := e.Estimator.Settings.(*testSettings).Weights; w[0] != 1 {
+		t.Errorf("the experiment's weights became %v", w)
+	}
+	b := arms[1].Estimator.Settings.(*testSettings)
+	b.Weights[0] = 98
+	if w := e.Arms[1].Estimator.Settings["weights"].([]float64); w[0] != 3 {
+		t.Errorf("the arm's override became %v", w)
+	}
 }
 
 func TestRoundTrip(t *testing.T) {
 	srcs := map[string]string{
 		"full":    full,
 		"minimal": `name = "m"`,
+		"conv": `name = "c"
+[model]
+bias = "none"
+hidden = []
+[[model.conv]]
+filters = 3
+kernel = 3
+padding = 1
+pool_kind = "avg"
+pool = 2
+[[model.conv]]
+filters = 5
+kernel = 2
+stride = 2
+[noise]
+scale = [0.25, 0.5, 1e-3]
+[estimator]
+kind = "es"
+sigma = 0.1
+[[arms]]
+name = "spsa"
+estimator = { kind = "spsa", copies = 3 }
+noise = { scale = [1, 2, 3] }
+[[arms]]
+name = "es"
+estimator = { fitness = "centered-rank", antithetic = false }
+`,
 		"odd": `name = "quote \" back\\slash tab\t newline\n é \b\f\r\u0001\u007f"
 seed = 9223372036854775807
 [model]
@@ -838,33 +1039,46 @@ decay_factor = 0.3333333333333333
 	}
 	for name, src := range srcs {
 		t.Run(name, func(t *testing.T) {
-			e, err := Parse("rt.toml", []byte(src))
-			if err != nil {
-				t.Fatal(err)
-			}
+			e, _, enc := roundTrip(t, src)
 			var b bytes.Buffer
 			if err := e.Encode(&b); err != nil {
 				t.Fatal(err)
 			}
-			again, err := Parse("rt.toml", b.Bytes())
-			if err != nil {
-				t.Fatalf("Parse of the encoding: %v\n%s", err, b.String())
-			}
-			if !reflect.DeepEqual(e, again) {
-				t.Errorf("round trip changed the experiment:\n got %+v\nwant %+v\nencoding:\n%s", again, e, b.String())
-			}
-			if e.Hash() != again.Hash() {
-				t.Errorf("round trip changed the hash")
-			}
-			var b2 bytes.Buffer
-			if err := again.Encode(&b2); err != nil {
-				t.Fatal(err)
-			}
-			if b.String() != b2.String() {
-				t.Errorf("encoding is not stable:\n%s\nthen\n%s", b.String(), b2.String())
+			if b.String() != enc {
+				t.Errorf("encoding is not stable:\n%s\nthen\n%s", enc, b.String())
 			}
 		})
 	}
+}
+
+// roundTrip parses src, encodes it and parses the encoding, and fails the
+// test unless the two experiments and their hashes are equal. It returns
+// both experiments and the encoding of the second.
+func roundTrip(t *testing.T, src string) (e, again *Experiment, enc string) {
+	t.Helper()
+	e, err := Parse("rt.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := e.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	again, err = Parse("rt.toml", b.Bytes())
+	if err != nil {
+		t.Fatalf("Parse of the encoding: %v\n%s", err, b.String())
+	}
+	if !reflect.DeepEqual(e, again) {
+		t.Errorf("round trip changed the experiment:\n got %+v\nwant %+v\nencoding:\n%s", again, e, b.String())
+	}
+	if e.Hash() != again.Hash() {
+		t.Errorf("round trip changed the hash")
+	}
+	b.Reset()
+	if err := again.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	return e, again, b.String()
 }
 
 // TestEncode pins the canonical encoding: a change to it changes the hash
@@ -872,21 +1086,29 @@ decay_factor = 0.3333333333333333
 func TestEncode(t *testing.T) {
 	e := Default()
 	e.Name = "pin"
+	e.Model.Conv = []ConvLayer{{Filters: 6, Kernel: 5, Stride: 1, Padding: 2, Pool: 2, PoolKind: "avg"}, NewConvLayer(16, 5)}
+	e.Model.Bias = "all"
+	e.Noise.Scale = Scales{0.5, 1, 1, 2}
 	kind := "bp"
-	e.Arms = []Arm{{Name: "a"}, {Name: "b", Estimator: EstimatorOverride{Kind: &kind}}}
+	e.Arms = []Arm{
+		{Name: "a", Estimator: EstimatorOverride{Settings: map[string]any{"layerwise": true, "copies": 4}}},
+		{Name: "b", Estimator: EstimatorOverride{Kind: &kind, Settings: map[string]any{"noise": true, "copies": 2}},
+			Noise: NoiseOverride{Scale: &Scales{3}}},
+	}
 	const want = `name = "pin"
 seed = 1
 
 [model]
+conv = [{filters = 6, kernel = 5, stride = 1, padding = 2, pool = 2, pool_kind = "avg"}, {filters = 16, kernel = 5, stride = 1, padding = 0, pool = 1, pool_kind = "max"}]
 hidden = [50]
 activation = "sigmoid"
-bias = "input"
+bias = "all"
 init = "scaled-normal"
 dtype = "float64"
 
 [noise]
 distribution = "laplace"
-scale = 1.0
+scale = [0.5, 1.0, 1.0, 2.0]
 at_eval = false
 
 [estimator]
@@ -894,7 +1116,8 @@ kind = "glr"
 copies = 1
 baseline = "none"
 antithetic = false
-noise = false
+sampler = "iid"
+layerwise = false
 
 [loss]
 kind = "cross-entropy"
@@ -922,11 +1145,20 @@ epochs = 1
 [[arms]]
 name = "a"
 
+[arms.estimator]
+copies = 4
+layerwise = true
+
 [[arms]]
 name = "b"
 
 [arms.estimator]
 kind = "bp"
+copies = 2
+noise = true
+
+[arms.noise]
+scale = 3.0
 `
 	var b bytes.Buffer
 	if err := e.Encode(&b); err != nil {
@@ -1000,7 +1232,7 @@ func TestValidate(t *testing.T) {
 		t.Errorf("Validate of a named Default() = %v", err)
 	}
 	e.Source = "v.toml"
-	e.Noise.Scale = math.NaN()
+	e.Noise.Scale = Scales{math.NaN()}
 	e.Seed = math.MaxUint64
 	want := "v.toml: seed: must be at most 9223372036854775807, got 18446744073709551615\n" +
 		"v.toml: noise.scale: must be > 0 and finite, got nan"
@@ -1110,8 +1342,22 @@ k = 1
 	if got := idx.lineOrParent("arms[1].loss.missing"); got != 19 {
 		t.Errorf("lineOrParent fell back to line %d, want 19", got)
 	}
-	if got := idx.lineUnindexed("arms.loss.kind"); got != 20 {
-		t.Errorf("lineUnindexed = %d, want 20", got)
+	spans := []struct {
+		off  int
+		want string
+	}{
+		{strings.Index(src, `"x" # trailing`), "name"},
+		{strings.Index(src, "fake = 1"), "text"},
+		{strings.Index(src, "2,\n]"), "model.hidden"},
+		{strings.Index(src, `"}"`), "arms[2].noise.nested.deep"},
+		{strings.Index(src, "y = 3"), "arms[2].list[1].y"},
+		{strings.Index(src, "[arms.loss]"), ""},
+		{strings.Index(src, "# comment = 1"), ""},
+	}
+	for _, tt := range spans {
+		if got := idx.keyAt(tt.off); got != tt.want {
+			t.Errorf("keyAt(%d: %.10q) = %q, want %q", tt.off, src[tt.off:], got, tt.want)
+		}
 	}
 }
 
@@ -1125,6 +1371,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(full), "noise.scale=0.5")
 	f.Add([]byte("name = \"x\"\n[[arms]]\nname = \"a\"\n"), "arms[0].loss.kind=squared")
 	f.Add([]byte("name = 'x'\nnoise = { scale = 2.0 }\n"), "model.hidden=[]")
+	f.Add([]byte("name = 'x'\n[model]\nbias = 'all'\nconv = [{filters = 2, kernel = 3, pool = 2}]\n"), "noise.scale=[1,2,3]")
+	f.Add([]byte("name = 'x'\n[estimator]\nkind = 'es'\nsigma = 0.5\n[[arms]]\nname = 'a'\nestimator.kind = 'glr'\n"), "estimator.kind=spsa")
 	f.Fuzz(func(t *testing.T, data []byte, set string) {
 		e, err := Parse("fuzz.toml", data, set)
 		if err != nil {
@@ -1143,3 +1391,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// testSettings are settings of a kind that is not registered (registering
+// one would change the list of kinds every message shows), with a slice
+// key.
+type testSettings struct {
+	Weights []float64 `toml:"weights"`
+}
+
+const testKind = "test-kind"
+
+func (s *testSettings) Target() estimators.Target                    { return estimators.NoiseFree }
+func (s *testSettings) Check(estimators.Info) []estimators.Problem   { return nil }
+func (s *testSettings) New(graph.Spec) (estimators.Estimator, error) { return nil, errors.New("test") }
+func (s *testSettings) String() string                               { return "test" }

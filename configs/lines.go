@@ -17,11 +17,22 @@ const utf8BOM = "\xef\xbb\xbf"
 // and comments. Keys are recorded in the form joinKey produces, with array
 // elements written as key[N]; table headers are recorded too.
 //
+// It also records the span of each key-value pair, from the key to the end
+// of the line its value ends on (or to where the scanner stopped inside
+// the value), so that a syntax error can be blamed on the key being
+// defined where it occurred.
+//
 // The scanner never fails: on input it does not understand it stops, and
 // keys after that point are simply not found.
 type lineIndex struct {
 	lines map[string]int // key -> 1-based line
-	order []string       // keys in document order
+	spans []span         // key-value pairs in the order their values end
+}
+
+// span is the extent [start, end] of the definition of key, as offsets.
+type span struct {
+	key        string
+	start, end int
 }
 
 // indexLines scans src, a TOML document.
@@ -60,16 +71,16 @@ func (x *lineIndex) lineOrParent(key string) int {
 	return 0
 }
 
-// lineUnindexed returns the first line of a key given without array
-// indices, as toml.Key.String writes it ("arms.loss.kind" matches
-// "arms[1].loss.kind").
-func (x *lineIndex) lineUnindexed(key string) int {
-	for _, k := range x.order {
-		if stripIndices(k) == key {
-			return x.lines[k]
+// keyAt returns the key whose definition spans offset off, the innermost
+// for the keys of an inline table, or "" if off is in no definition.
+func (x *lineIndex) keyAt(off int) string {
+	key, start := "", -1
+	for _, s := range x.spans {
+		if s.start <= off && off <= s.end && s.start > start {
+			key, start = s.key, s.start
 		}
 	}
-	return 0
+	return key
 }
 
 type scanner struct {
@@ -89,7 +100,6 @@ func (s *scanner) record(key string, off int) {
 		return
 	}
 	s.idx.lines[key] = s.lineAt(off)
-	s.idx.order = append(s.idx.order, key)
 }
 
 func (s *scanner) peek() byte {
@@ -209,7 +219,18 @@ func (s *scanner) keyValue(prefix string) bool {
 	}
 	s.record(path, start)
 	s.skipBlank()
-	return s.value(path)
+	ok = s.value(path)
+	end := s.i
+	if ok {
+		// Up to the end of the line: what follows the value on its line
+		// belongs to its definition.
+		end = len(s.src)
+		if i := bytes.IndexByte(s.src[s.i:], '\n'); i >= 0 {
+			end = s.i + i
+		}
+	}
+	s.idx.spans = append(s.idx.spans, span{path, start, end})
+	return ok
 }
 
 // key reads a possibly dotted key and returns its segments.
@@ -322,7 +343,14 @@ func (s *scanner) array(path string) bool {
 			s.i++
 			return true
 		}
-		if !s.value(indexKey(path, n)) {
+		// Only tables and arrays hold keys to record, so only they need
+		// the element's key (an array of a million numbers is scanned
+		// without making a million keys).
+		elem := path
+		if c := s.peek(); c == '{' || c == '[' {
+			elem = indexKey(path, n)
+		}
+		if !s.value(elem) {
 			return false
 		}
 		s.skipSpace()

@@ -5,16 +5,15 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
-
-	"github.com/BurntSushi/toml"
 )
 
-// applySets applies -set overrides to e in order and records their keys.
-func (d *decoded) applySets(e *Experiment, sets []string) []*Error {
+// applySets writes the -set overrides into raw, the decoded TOML document,
+// in order, and records their keys. A value is kept as text until it is
+// decoded with the file's values, when its type is known.
+func (d *decoded) applySets(raw map[string]any, sets []string) []*Error {
 	var errs []*Error
 	for _, s := range sets {
-		key, err := applySet(e, s)
+		key, err := applySet(raw, s)
 		if err != nil {
 			err.File = d.path
 			errs = append(errs, err)
@@ -25,9 +24,11 @@ func (d *decoded) applySets(e *Experiment, sets []string) []*Error {
 	return errs
 }
 
-// applySet applies one override, KEY=VALUE, and returns the key in the form
-// joinKey and indexKey write it.
-func applySet(e *Experiment, s string) (string, *Error) {
+// applySet applies one override, KEY=VALUE, to raw and returns the key in
+// the form joinKey and indexKey write it. It checks the key against the
+// experiment's types; keys of the [estimator] tables other than kind are
+// checked when the tables are decoded, for the kind then in force.
+func applySet(raw map[string]any, s string) (string, *Error) {
 	k, value, ok := strings.Cut(s, "=")
 	k = strings.TrimSpace(k)
 	if !ok {
@@ -40,45 +41,61 @@ func applySet(e *Experiment, s string) (string, *Error) {
 		return "", &Error{Key: k, Set: true, Msg: fmt.Sprintf(format, args...)}
 	}
 
-	v := reflect.ValueOf(e).Elem()
+	t, m := experimentType, raw
 	key := ""
 	segs := strings.Split(k, ".")
 	for i, seg := range segs {
+		last := i == len(segs)-1
 		name, index, hasIndex, ok := parseSegment(seg)
 		if !ok {
 			return fail("malformed key (want dotted.key or arms[N].dotted.key)")
 		}
-		f, ok := fieldByName(v.Type(), name)
-		if !ok {
-			return fail("%s", unknownKey(v.Type(), name))
+		var ft reflect.Type
+		if t == estimatorType || t == overrideType {
+			// kind, or a key of the kind's settings: a value either way.
+			ft = reflect.TypeFor[string]()
+		} else {
+			f, ok := fieldByName(t, name)
+			if !ok {
+				return fail("%s", unknownKey(t, name))
+			}
+			ft = f.Type
 		}
 		key = joinKey(key, name)
-		v = v.FieldByIndex(f.Index)
-		tables := v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct
 		switch {
-		case hasIndex && !tables:
-			return fail("cannot index %s; set the whole value", key)
-		case hasIndex && index >= v.Len():
-			return fail("no [[%s]] entry %d (the experiment has %d; indices count from 0)", name, index, v.Len())
+		case ft == armsType:
+			tables, _ := tableArray(m[name])
+			switch {
+			case !hasIndex:
+				return fail("select one entry, as in %s[0]%s", key, strings.TrimPrefix(k, seg))
+			case index >= len(tables):
+				return fail("no [[%s]] entry %d (the experiment has %d; indices count from 0)", name, index, len(tables))
+			case tables[index] == nil:
+				return fail("%s in the file is not a table", indexKey(key, index))
+			case last:
+				return fail("is a table; set one of its keys")
+			}
+			t, m, key = armType, tables[index], indexKey(key, index)
 		case hasIndex:
-			v = v.Index(index)
-			key = indexKey(key, index)
-		case tables:
-			return fail("select one entry, as in %s[0]%s", key, strings.TrimPrefix(k, seg))
-		}
-		if last := i == len(segs)-1; last == (v.Kind() == reflect.Struct) {
+			return fail("cannot index %s; set the whole value", key)
+		case ft.Kind() == reflect.Struct:
 			if last {
 				return fail("is a table; set one of its keys")
 			}
+			if _, exists := m[name]; !exists {
+				m[name] = map[string]any{}
+			}
+			sub, ok := m[name].(map[string]any)
+			if !ok {
+				return fail("%s in the file is not a table", key)
+			}
+			t, m = ft, sub
+		case !last:
 			return fail("%s is not a table", key)
+		default:
+			m[name] = setValue{strings.TrimSpace(value)}
 		}
 	}
-
-	x, msg := parseValue(strings.TrimSpace(value), v.Type())
-	if msg != "" {
-		return fail("%s", msg)
-	}
-	v.Set(x)
 	return key, nil
 }
 
@@ -96,23 +113,4 @@ func parseSegment(seg string) (name string, index int, hasIndex, ok bool) {
 		name, index, hasIndex = name[:i], n, true
 	}
 	return name, index, hasIndex, name != ""
-}
-
-// parseValue parses the text of an override as a TOML value of Go type t.
-// For a string, text that is not a TOML string is taken literally.
-func parseValue(text string, t reflect.Type) (reflect.Value, string) {
-	var m map[string]any
-	_, err := toml.Decode("v = "+text, &m)
-	raw, ok := m["v"]
-	ok = ok && err == nil && len(m) == 1
-	isString := t.Kind() == reflect.String || t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.String
-	if _, parsedString := raw.(string); isString && !(ok && parsedString) {
-		if !utf8.ValidString(text) {
-			return reflect.Value{}, "value is not valid UTF-8"
-		}
-		raw = text
-	} else if !ok {
-		return reflect.Value{}, fmt.Sprintf("want %s, got %q", typeName(t), text)
-	}
-	return convert(raw, t)
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/glr-project/glr/graph"
 )
 
 // Allowed values of the enumerated keys, in the order the messages list them.
@@ -16,9 +18,6 @@ var (
 	inits         = []string{"scaled-normal", "glorot"}
 	dtypes        = []string{"float64", "float32"}
 	distributions = []string{"gaussian", "laplace"}
-	estimators    = []string{"glr", "bp"}
-	baselines     = []string{"none", "batch-mean", "leave-one-out", "clean"}
-	losses        = []string{"cross-entropy", "zero-one", "squared"}
 	datasets      = []string{"mnist", "fashion-mnist", "tiny-imagenet"}
 	optimizers    = []string{"sgd", "momentum", "adagrad", "adam"}
 )
@@ -26,11 +25,11 @@ var (
 // embedded lists the data sets that need no data.path.
 var embedded = []string{"mnist"}
 
-// Validate reports every impossible value in e, and every impossible
-// combination in each arm once its overrides are applied. Problems are
-// reported as [*Error] values naming e.Source and the key; since e no longer
-// knows where its keys were in the file, the line is left out. [Load] and
-// [Parse] validate with lines.
+// Validate reports every impossible value in e, the size limits it breaks,
+// and every problem its estimator kind finds in each arm once the arm's
+// overrides are applied. Problems are reported as [*Error] values naming
+// e.Source and the key; since e no longer knows where its keys were in the
+// file, the line is left out. [Load] and [Parse] validate with lines.
 func (e *Experiment) Validate() error {
 	var errs []*Error
 	for _, p := range e.problems() {
@@ -44,19 +43,20 @@ type problem struct {
 	key, msg string
 }
 
-type problems []problem
+// problems is a list of problems without repeats.
+type problems struct {
+	list []problem
+	seen map[problem]bool
+}
 
 func (ps *problems) add(key, format string, args ...any) {
 	p := problem{key, fmt.Sprintf(format, args...)}
-	if !slices.Contains(*ps, p) {
-		*ps = append(*ps, p)
+	if ps.seen == nil {
+		ps.seen = make(map[problem]bool)
 	}
-}
-
-// with adds the problems in q, with prefix put before their keys.
-func (ps *problems) with(prefix string, q problems) {
-	for _, p := range q {
-		ps.add(prefix+p.key, "%s", p.msg)
+	if !ps.seen[p] {
+		ps.seen[p] = true
+		ps.list = append(ps.list, p)
 	}
 }
 
@@ -66,12 +66,24 @@ func (e *Experiment) problems() []problem {
 	if e.Seed > math.MaxInt64 {
 		ps.add("seed", "must be at most %d, got %d", int64(math.MaxInt64), e.Seed)
 	}
-	ps.with("model.", checkModel(e.Model))
-	ps.with("", checkOverridable(e))
-	ps.with("data.", checkData(e.Data))
-	if e.Train.Epochs < 1 {
-		ps.add("train.epochs", "must be >= 1, got %d", e.Train.Epochs)
+	shapeOK := checkModel(&ps, e.Model, e.Data)
+	// The number of noise sites is known if the hidden layers are within
+	// their limit.
+	sites := -1
+	if len(e.Model.Hidden) <= MaxHiddenLayers && len(e.Model.Conv) <= MaxConvLayers {
+		sites = e.Model.Sites()
 	}
+	for _, p := range checkOverridable(e, sites).list {
+		ps.add(p.key, "%s", p.msg)
+	}
+	batchOK := checkData(&ps, e.Data)
+	switch t := e.Train.Epochs; {
+	case t < 1:
+		ps.add("train.epochs", "must be >= 1, got %d", t)
+	case t > MaxEpochs:
+		ps.add("train.epochs", "%d epochs exceed the limit of %d", t, MaxEpochs)
+	}
+	estimatorOK := checkSettings(&ps, "estimator", e.Estimator)
 
 	seen := make(map[string]int)
 	for i, a := range e.Arms {
@@ -83,31 +95,52 @@ func (e *Experiment) problems() []problem {
 			seen[a.Name] = i
 		}
 		// Problems of the resolved arm in keys that the arm sets.
-		r := e.resolve(a)
-		for _, p := range checkOverridable(&r) {
+		r, _ := e.resolve(&a)
+		for _, p := range checkOverridable(&r, sites).list {
 			if a.overrides(p.key) {
 				ps.add(prefix+p.key, "%s", p.msg)
 			}
 		}
 	}
 
-	// Combinations are checked per arm, after its overrides, and blamed on
-	// the first of their keys that the arm sets, or else on the first key.
+	// The estimator kind checks the settings of each arm, after its
+	// overrides (or the experiment's, if it has no arms), for the network
+	// and loss; each problem is blamed on its key, in the arm if the arm
+	// sets it, or else on the arm's kind if the arm sets that.
+	if !estimatorOK {
+		return ps.list
+	}
 	arms := e.Arms
 	if len(arms) == 0 {
 		arms = []Arm{{}}
 	}
 	for i, a := range arms {
-		r := e.resolve(a)
-		for _, c := range checkCombinations(&r) {
-			key := c.keys[0]
-			if j := slices.IndexFunc(c.keys, a.overrides); j >= 0 {
-				key = fmt.Sprintf("arms[%d].%s", i, c.keys[j])
+		r, bad := e.resolve(&a)
+		for _, p := range bad.list {
+			ps.add(fmt.Sprintf("arms[%d].%s", i, p.key), "%s", p.msg)
+		}
+		if len(bad.list) > 0 {
+			continue
+		}
+		info := r.Info()
+		if !shapeOK || !batchOK {
+			info.Widest = 0 // unknown: the kinds skip the checks that need it
+		}
+		for _, p := range r.Estimator.Settings.Check(info) {
+			key := p.Key
+			if !strings.Contains(key, ".") {
+				key = "estimator." + key
 			}
-			ps.add(key, "%s", c.msg)
+			for _, k := range []string{key, "estimator.kind"} {
+				if a.overrides(k) {
+					key = fmt.Sprintf("arms[%d].%s", i, k)
+					break
+				}
+			}
+			ps.add(key, "%s", p.Msg)
 		}
 	}
-	return ps
+	return ps.list
 }
 
 func checkName(ps *problems, key, name string) {
@@ -125,42 +158,30 @@ func checkEnum(ps *problems, key, what, v string, allowed []string) {
 	}
 }
 
-func checkModel(m Model) problems {
-	var ps problems
-	for i, w := range m.Hidden {
-		if w < 1 {
-			ps.add(indexKey("hidden", i), "width must be >= 1, got %d", w)
-		}
-	}
-	checkEnum(&ps, "activation", "activation", m.Activation, activations)
-	checkEnum(&ps, "bias", "bias", m.Bias, biases)
-	checkEnum(&ps, "init", "init", m.Init, inits)
-	checkEnum(&ps, "dtype", "dtype", m.Dtype, dtypes)
-	return ps
-}
-
-// checkOverridable checks the tables that an arm may override, one key at
-// a time.
-func checkOverridable(e *Experiment) problems {
+// checkOverridable checks the keys of the tables that an arm may override,
+// other than the estimator's, one key at a time, for a network of the
+// given number of noise sites (negative if unknown).
+func checkOverridable(e *Experiment, sites int) problems {
 	var ps problems
 	checkEnum(&ps, "noise.distribution", "distribution", e.Noise.Distribution, distributions)
-	if s := e.Noise.Scale; !(s > 0) || math.IsInf(s, 0) {
-		ps.add("noise.scale", "must be > 0 and finite, got %s", formatFloat(s))
+	switch s := e.Noise.Scale; {
+	case len(s) == 1:
+		checkPositive(&ps, "noise.scale", s[0])
+	case sites >= 0 && len(s) != sites:
+		ps.add("noise.scale", "%d values for a network of %d noise sites (want 1 value, or one per site)", len(s), sites)
+	case sites >= 0:
+		for i, v := range s {
+			checkPositive(&ps, indexKey("noise.scale", i), v)
+		}
 	}
 
-	checkEnum(&ps, "estimator.kind", "estimator", e.Estimator.Kind, estimators)
-	if e.Estimator.Copies < 1 {
-		ps.add("estimator.copies", "must be >= 1, got %d", e.Estimator.Copies)
+	if _, err := graph.ParseLossKind(e.Loss.Kind); err != nil {
+		ps.add("loss.kind", "%v", err)
 	}
-	checkEnum(&ps, "estimator.baseline", "baseline", e.Estimator.Baseline, baselines)
-
-	checkEnum(&ps, "loss.kind", "loss", e.Loss.Kind, losses)
 
 	o := e.Optimizer
 	checkEnum(&ps, "optimizer.kind", "optimizer", o.Kind, optimizers)
-	if r := o.LearningRate; !(r > 0) || math.IsInf(r, 0) {
-		ps.add("optimizer.learning_rate", "must be > 0 and finite, got %s", formatFloat(r))
-	}
+	checkPositive(&ps, "optimizer.learning_rate", o.LearningRate)
 	if w := o.WeightDecay; !(w >= 0) || math.IsInf(w, 0) {
 		ps.add("optimizer.weight_decay", "must be >= 0 and finite, got %s", formatFloat(w))
 	}
@@ -173,64 +194,57 @@ func checkOverridable(e *Experiment) problems {
 	return ps
 }
 
-func checkData(d Data) problems {
-	var ps problems
-	checkEnum(&ps, "dataset", "dataset", d.Dataset, datasets)
+func checkPositive(ps *problems, key string, v float64) {
+	if !(v > 0) || math.IsInf(v, 0) {
+		ps.add(key, "must be > 0 and finite, got %s", formatFloat(v))
+	}
+}
+
+// checkData adds the problems of d to ps and reports whether the batch
+// size is valid.
+func checkData(ps *problems, d Data) bool {
+	checkImage(ps, d)
 	if slices.Contains(datasets, d.Dataset) && !slices.Contains(embedded, d.Dataset) && d.Path == "" {
-		ps.add("path", "required for dataset %q (only %s is embedded)", d.Dataset, strings.Join(embedded, ", "))
+		ps.add("data.path", "required for dataset %q (only %s is embedded)", d.Dataset, strings.Join(embedded, ", "))
 	}
 	if !utf8.ValidString(d.Path) {
-		ps.add("path", "must be valid UTF-8")
+		ps.add("data.path", "must be valid UTF-8")
 	}
-	if d.BatchSize < 1 {
-		ps.add("batch_size", "must be >= 1, got %d", d.BatchSize)
+	batchOK := d.BatchSize >= 1 && d.BatchSize <= MaxBatch
+	switch b := d.BatchSize; {
+	case b < 1:
+		ps.add("data.batch_size", "must be >= 1, got %d", b)
+	case b > MaxBatch:
+		ps.add("data.batch_size", "%d examples exceed the limit of %d", b, MaxBatch)
 	}
 	if d.TrainLimit < 0 {
-		ps.add("train_limit", "must be >= 0, got %d", d.TrainLimit)
+		ps.add("data.train_limit", "must be >= 0, got %d", d.TrainLimit)
 	}
 	if d.TestLimit < 0 {
-		ps.add("test_limit", "must be >= 0, got %d", d.TestLimit)
+		ps.add("data.test_limit", "must be >= 0, got %d", d.TestLimit)
 	}
-	if d.Classes < 1 || d.Classes > 200 {
-		ps.add("classes", "must be in [1, 200], got %d", d.Classes)
+	if d.Classes < 1 || d.Classes > MaxClasses {
+		ps.add("data.classes", "must be in [1, %d], got %d", MaxClasses, d.Classes)
 	}
-	if d.ImageSize < 1 || d.ImageSize > 512 {
-		ps.add("image_size", "must be in [1, 512], got %d", d.ImageSize)
-	}
-	return ps
+	return batchOK
 }
 
-// combination is an impossible combination of the values of keys, reported
-// on the first of them unless an arm sets another.
-type combination struct {
-	keys []string
-	msg  string
+// checkImage checks the keys of d that give its image: the data set and
+// the image size.
+func checkImage(ps *problems, d Data) {
+	checkEnum(ps, "data.dataset", "dataset", d.Dataset, datasets)
+	if d.ImageSize < 1 || d.ImageSize > MaxImageSize {
+		ps.add("data.image_size", "must be in [1, %d], got %d", MaxImageSize, d.ImageSize)
+	}
 }
 
-func checkCombinations(e *Experiment) []combination {
-	var cs []combination
-	est := e.Estimator
-	if est.Kind == "bp" && e.Loss.Kind == "zero-one" {
-		cs = append(cs, combination{[]string{"loss.kind", "estimator.kind"},
-			`backpropagation (estimator.kind = "bp") cannot differentiate the zero-one loss; use estimator.kind = "glr"`})
-	}
-	if est.Antithetic && est.Copies >= 1 && est.Copies%2 != 0 {
-		cs = append(cs, combination{[]string{"estimator.copies", "estimator.antithetic"},
-			fmt.Sprintf("antithetic sampling pairs copies, so estimator.copies must be even, got %d", est.Copies)})
-	}
-	if est.Kind == "bp" && est.Antithetic {
-		cs = append(cs, combination{[]string{"estimator.antithetic", "estimator.kind"},
-			`antithetic sampling is a glr option; set estimator.antithetic = false with estimator.kind = "bp"`})
-	}
-	if est.Kind == "bp" && !est.Noise && est.Copies > 1 {
-		cs = append(cs, combination{[]string{"estimator.copies", "estimator.noise", "estimator.kind"},
-			fmt.Sprintf("backpropagation without noise (estimator.noise = false) computes the same gradient for each of the %d copies; set estimator.copies = 1 or estimator.noise = true", est.Copies)})
-	}
-	return cs
-}
-
-// overrides reports whether a sets key, a dotted key such as "loss.kind".
+// overrides reports whether a sets key, a dotted key such as "loss.kind"
+// or "noise.scale[1]" (an element counts as its array).
 func (a *Arm) overrides(key string) bool {
+	key = stripIndices(key)
+	if rest, ok := strings.CutPrefix(key, "estimator."); ok {
+		return a.Estimator.overrides(rest)
+	}
 	v := reflect.ValueOf(a).Elem()
 	for seg := range strings.SplitSeq(key, ".") {
 		if v.Kind() != reflect.Struct {
