@@ -242,7 +242,7 @@ func (t *trainer) run() error {
 		if err == nil {
 			var trainRes *models.Result
 			if trainRes, err = ev.Evaluate(sample); err == nil {
-				testRes.Loss, trainLoss = testRes.Loss, trainRes.Loss
+				trainLoss = trainRes.Loss
 			}
 		}
 		if errors.Is(err, graph.ErrNonFiniteLoss) {
