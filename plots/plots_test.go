@@ -250,7 +250,7 @@ func TestWritePNGErrors(t *testing.T) {
 		{name: "empty path", path: "", panels: []Panel{{Series: []Series{ok}}}, want: "empty output path"},
 		{name: "missing directory", path: filepath.Join(dir, "no", "such", "out.png"), panels: []Panel{{Series: []Series{ok}}}, want: filepath.Join(dir, "no", "such", "out.png")},
 		{name: "parent is a file", path: filepath.Join(file, "out.png"), panels: []Panel{{Series: []Series{ok}}}, want: filepath.Join(file, "out.png")},
-		{name: "path is a directory", path: dir, panels: []Panel{{Series: []Series{ok}}}, want: "writing " + dir},
+		{name: "path is a directory", path: dir, panels: []Panel{{Series: []Series{ok}}}, want: "writing PNG: atomicfile: write " + dir + ": "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,8 +342,17 @@ func TestWritePNGReplacesAtomically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if perm := fi.Mode().Perm(); perm != 0o644 {
-		t.Errorf("mode = %v, want 0644", perm)
+	// The mode is 0644 masked by the umask, as os.WriteFile gives.
+	ref := filepath.Join(t.TempDir(), "ref")
+	if err := os.WriteFile(ref, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rfi, err := os.Stat(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm, want := fi.Mode().Perm(), rfi.Mode().Perm(); perm != want {
+		t.Errorf("mode = %v, want %v (0644 under the umask)", perm, want)
 	}
 	if names := dirNames(t, dir); len(names) != 1 || names[0] != "r.png" {
 		t.Errorf("directory holds %q, want only r.png", names)
@@ -358,7 +367,7 @@ func TestRenderDeterministic(t *testing.T) {
 			{Name: "a", X: []float64{1, 2, 3}, Y: arms[0].TrainLoss[:3]},
 			{Name: "b", X: []float64{1, 2, 3}, Y: arms[1].TrainLoss[:3]},
 		}}
-		b, err := render(0, 0, []Panel{p, p})
+		b, err := Figure{Panels: []Panel{p, p}}.render()
 		if err != nil {
 			t.Fatal(err)
 		}
