@@ -176,6 +176,25 @@ func (f Figure) grid() (grid, error) {
 
 // render validates f and returns the encoded PNG.
 func (f Figure) render() ([]byte, error) {
+	l, err := f.layout()
+	if err != nil {
+		return nil, err
+	}
+	return l.draw()
+}
+
+// figureLayout is a validated figure ready to draw: its grid, the area of
+// the image (in points) that the panels share, their charts, and the
+// figure-wide legend, or nil.
+type figureLayout struct {
+	grid
+	area   vg.Rectangle
+	charts []*chart
+	shared *sharedLegend
+}
+
+// layout validates f and lays it out.
+func (f Figure) layout() (*figureLayout, error) {
 	g, err := f.grid()
 	if err != nil {
 		return nil, err
@@ -237,13 +256,12 @@ func (f Figure) render() ([]byte, error) {
 			c.legend = nil // named by the shared legend instead
 		}
 	}
-	return drawPNG(g, area, charts, shared)
+	return &figureLayout{grid: g, area: area, charts: charts, shared: shared}, nil
 }
 
-// drawPNG lays the charts out in g's grid within area of a g.width×g.height
-// image, draws the shared legend if not nil, and returns the image
-// PNG-encoded.
-func drawPNG(g grid, area vg.Rectangle, charts []*chart, shared *sharedLegend) (out []byte, err error) {
+// draw lays the charts out in their grid within the area, draws the shared
+// legend if any, and returns the image PNG-encoded.
+func (l *figureLayout) draw() (out []byte, err error) {
 	// gonum/plot reports some impossible layouts by panicking. The inputs
 	// are validated above, so this is a safety net that keeps the promise
 	// that bad input gives an error rather than a crash.
@@ -253,6 +271,7 @@ func drawPNG(g grid, area vg.Rectangle, charts []*chart, shared *sharedLegend) (
 		}
 	}()
 
+	g, charts := l.grid, l.charts
 	img := image.NewRGBA(image.Rect(0, 0, g.width, g.height))
 	cnv := vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(dpi))
 	dc := draw.New(cnv)
@@ -271,14 +290,16 @@ func drawPNG(g grid, area vg.Rectangle, charts []*chart, shared *sharedLegend) (
 		PadTop: pad, PadBottom: pad, PadLeft: pad, PadRight: pad + vg.Points(4),
 		PadX: padX, PadY: padY,
 	}
-	canvases := plot.Align(plots, tiles, draw.Canvas{Canvas: dc.Canvas, Rectangle: area})
+	canvases := plot.Align(plots, tiles, draw.Canvas{Canvas: dc.Canvas, Rectangle: l.area})
 	for i, c := range charts {
 		cv := canvases[i/g.cols][i%g.cols]
 		c.plot.Draw(cv)
-		c.drawLegend(c.plot.DataCanvas(cv))
+		da := c.plot.DataCanvas(cv)
+		c.drawTitle(da)
+		c.drawLegend(da)
 	}
-	if shared != nil {
-		shared.draw(dc)
+	if l.shared != nil {
+		l.shared.draw(dc)
 	}
 
 	var buf bytes.Buffer

@@ -110,7 +110,12 @@ func (t logTicker) Ticks(lo, hi float64) []plot.Tick {
 	case b-a < 2 && n125 >= 2: // too many, but the decades alone give one
 		label = oneTwoFive
 	default:
-		return niceTicker{n: t.n}.Ticks(lo, hi)
+		ticks := niceTicker{n: t.n}.Ticks(lo, hi)
+		for i := range ticks {
+			// niceTicker may step a rounding error past an end.
+			ticks[i].Value = math.Min(math.Max(ticks[i].Value, lo), hi)
+		}
+		return ticks
 	}
 	// Minor ticks at 2…9 times every power of ten, unless the decades are
 	// so many that they would crowd, or are themselves thinned out.

@@ -202,6 +202,12 @@ func newChart(p Panel, styles map[string]int, w, h int) (*chart, error) {
 	plt.Title.Text = p.Title
 	plt.Title.TextStyle.Font.Size = vg.Points(14)
 	plt.Title.Padding = vg.Points(6)
+	// gonum places the title at the top of the panel's canvas, whose
+	// height above the data area varies with the tick labels and markers at
+	// the top edge, so titles in a row of panels would not line up. It
+	// keeps room for the title, drawn invisibly; drawTitle draws it at a
+	// fixed height above the data area.
+	plt.Title.TextStyle.Color = color.Transparent
 	plt.X.Label.Text = p.XLabel
 	plt.Y.Label.Text = p.YLabel
 	plt.X.Label.Padding = vg.Points(2)
@@ -395,6 +401,21 @@ func endTicks(lo, hi float64) []plot.Tick {
 		{Value: lo, Label: strconv.FormatFloat(lo, 'g', -1, 64)},
 		{Value: hi, Label: strconv.FormatFloat(hi, 'g', -1, 64)},
 	}
+}
+
+// drawTitle draws the chart's title centred above its data area da, at the
+// same height for every chart whose data area has the same top.
+func (c *chart) drawTitle(da draw.Canvas) {
+	t := c.plot.Title
+	if t.Text == "" {
+		return
+	}
+	sty := t.TextStyle
+	sty.Color = color.Black
+	// Clear of a tick label centred on the top edge of the data area.
+	overhang := c.plot.Y.Tick.Label.Rectangle("0").Size().Y / 2
+	top := da.Max.Y + overhang + t.Padding + sty.Rectangle(t.Text).Size().Y
+	da.FillText(sty, vg.Point{X: da.Center().X, Y: top + sty.FontExtents().Descent}, t.Text)
 }
 
 // drawLegend draws the chart's legend, on a white box, in the corner of the

@@ -171,7 +171,7 @@ func TestWritePNGSize(t *testing.T) {
 
 func TestWritePNGDrawsOddData(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
-	zero, one := 0.0, 1.0
+	zero, tenth, one := 0.0, 0.1, 1.0
 	many := make([]Series, 15)
 	for i := range many {
 		many[i] = Series{Name: strings.Repeat("x", i+1), X: []float64{0, 1}, Y: []float64{float64(i), 0}}
@@ -193,6 +193,13 @@ func TestWritePNGDrawsOddData(t *testing.T) {
 		{"tiny values", Panel{Series: []Series{{Name: "s", X: []float64{0, 1}, Y: []float64{1e-9, 3e-9}}}}},
 		{"unsorted x", Panel{Series: []Series{{Name: "s", X: []float64{3, 1, 2}, Y: []float64{1, 2, 3}}}}},
 		{"many series", Panel{Series: many}},
+		{"log gaps", Panel{LogY: true, Series: []Series{{Name: "s", X: []float64{0, 1, 2, 3, 4}, Y: []float64{1, 0, 2, -3, 3}}}}},
+		{"log single point", Panel{LogX: true, LogY: true, Series: []Series{{Name: "s", X: []float64{7}, Y: []float64{7}}}}},
+		{"log fixed range clips", Panel{LogY: true, YMin: &tenth, YMax: &one, Series: []Series{{Name: "s", X: []float64{0, 1, 2}, Y: []float64{1e-3, 0.5, 5}}}}},
+		{"log fixed min above data", Panel{LogY: true, YMin: &one, Series: []Series{{Name: "s", X: []float64{0, 1}, Y: []float64{0.1, 0.2}}}}},
+		{"log huge values", Panel{LogX: true, LogY: true, Series: []Series{{Name: "s", X: []float64{1, math.MaxFloat64}, Y: []float64{math.SmallestNonzeroFloat64, math.MaxFloat64}}}}},
+		{"log narrow", Panel{LogX: true, LogY: true, Series: []Series{{Name: "s", X: []float64{6, 9}, Y: []float64{1.1, 1.2}}}}},
+		{"log many series", Panel{LogY: true, Series: many[1:]}},
 	}
 	dir := t.TempDir()
 	for _, tt := range tests {
