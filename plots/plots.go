@@ -20,7 +20,8 @@
 // base 10. Its ticks are labelled at powers of ten, and also at 2 and 5 times
 // them when the axis spans less than two decades. On a log axis a point whose
 // value there is zero or negative cannot be drawn and is treated like a
-// non-finite point: it is skipped and breaks the line.
+// non-finite point: it is skipped and breaks the line; a series with no
+// positive point there is an error like one with no finite point.
 //
 // Files are written atomically: the image is rendered in memory, then
 // written with [atomicfile.Write], so a reader never sees a partial PNG.
@@ -45,17 +46,20 @@ import (
 
 // Default and limiting image sizes, in pixels.
 const (
-	// DefaultPanelWidth is the width of one panel when WritePNG is given a
-	// width of 0.
+	// DefaultPanelWidth is the width of one grid column (one panel of a
+	// row) when WritePNG or a Figure is given a width of 0.
 	DefaultPanelWidth = 600
-	// DefaultHeight is the image height when WritePNG is given a height of 0.
+	// DefaultHeight is the height of one grid row (the image height for
+	// one row of panels) when WritePNG or a Figure is given a height of 0.
 	DefaultHeight = 450
-	// MinPanelWidth is the smallest width of one panel that WritePNG
-	// accepts.
+	// MinPanelWidth is the smallest width of one grid column that WritePNG
+	// and Figure.WritePNG accept.
 	MinPanelWidth = 200
-	// MinHeight is the smallest image height that WritePNG accepts.
+	// MinHeight is the smallest height of one grid row that WritePNG and
+	// Figure.WritePNG accept.
 	MinHeight = 200
-	// MaxSide is the largest width or height that WritePNG accepts.
+	// MaxSide is the largest image width or height that WritePNG and
+	// Figure.WritePNG accept.
 	MaxSide = 8192
 )
 
