@@ -367,21 +367,36 @@ func TestWritePNGReplacesAtomically(t *testing.T) {
 }
 
 func TestRenderDeterministic(t *testing.T) {
-	var out [][]byte
-	for range 2 {
-		arms := twoArms(12)
-		p := Panel{Title: "loss", Series: []Series{
-			{Name: "a", X: []float64{1, 2, 3}, Y: arms[0].TrainLoss[:3]},
-			{Name: "b", X: []float64{1, 2, 3}, Y: arms[1].TrainLoss[:3]},
-		}}
-		b, err := Figure{Panels: []Panel{p, p}}.render()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, b)
+	figures := map[string]func() Figure{
+		"one row": func() Figure {
+			arms := twoArms(12)
+			p := Panel{Title: "loss", Series: []Series{
+				{Name: "a", X: []float64{1, 2, 3}, Y: arms[0].TrainLoss[:3]},
+				{Name: "b", X: []float64{1, 2, 3}, Y: arms[1].TrainLoss[:3]},
+			}}
+			return Figure{Panels: []Panel{p, p}}
+		},
+		"log grid, shared legend": func() Figure {
+			arms := twoArms(12)
+			p := Panel{Title: "loss", LogX: true, LogY: true, Series: []Series{
+				{Name: "a", X: []float64{1, 10, 100}, Y: arms[0].TrainLoss[:3]},
+				{Name: "b", X: []float64{1, 10, 100}, Y: arms[1].TrainLoss[:3]},
+			}}
+			return Figure{Panels: []Panel{p, p, p}, Columns: 2, Legend: LegendBelow}
+		},
 	}
-	if !bytes.Equal(out[0], out[1]) {
-		t.Error("two renderings of the same panels differ")
+	for name, fig := range figures {
+		var out [][]byte
+		for range 2 {
+			b, err := fig().render()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b)
+		}
+		if !bytes.Equal(out[0], out[1]) {
+			t.Errorf("%s: two renderings of the same panels differ", name)
+		}
 	}
 }
 
