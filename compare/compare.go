@@ -460,7 +460,7 @@ func (r *Report) WriteFiles(dir string) error {
 	}
 	var panels []plots.Panel
 	for _, l := range layers {
-		p := plots.Panel{Title: l, XLabel: "copies K", YLabel: "variance of one estimate"} // TODO(plots): log axes
+		p := plots.Panel{Title: l, XLabel: "copies K", YLabel: "variance of one estimate", LogX: true, LogY: true}
 		var names []string
 		for name := range byLayer[l] {
 			names = append(names, name)
