@@ -168,6 +168,12 @@ func activate[T float32 | float64](act Activation, x, y []T) {
 	case Identity:
 		copy(y, x)
 	case Sigmoid:
+		if ys, ok := any(y).([]float32); ok {
+			for i, v := range any(x).([]float32) {
+				ys[i] = 1 / (1 + exp32(-v))
+			}
+			return
+		}
 		for i, v := range x {
 			y[i] = T(1 / (1 + math.Exp(-float64(v))))
 		}
