@@ -169,9 +169,7 @@ func activate[T float32 | float64](act Activation, x, y []T) {
 		copy(y, x)
 	case Sigmoid:
 		if ys, ok := any(y).([]float32); ok {
-			for i, v := range any(x).([]float32) {
-				ys[i] = 1 / (1 + exp32(-v))
-			}
+			sigmoid32(any(x).([]float32), ys)
 			return
 		}
 		for i, v := range x {

@@ -31,3 +31,19 @@ func TestExp32(t *testing.T) {
 	}
 	t.Logf("worst error %.3f ulp", worst)
 }
+
+// TestSigmoid32 checks the unrolled sigmoid against exp32 one value at a
+// time, bit for bit, across the range and past its ends.
+func TestSigmoid32(t *testing.T) {
+	var x []float32
+	for v := -100.0; v <= 100; v += 0.37 {
+		x = append(x, float32(v))
+	}
+	y := make([]float32, len(x))
+	sigmoid32(x, y)
+	for i, v := range x {
+		if want := 1 / (1 + exp32(-v)); y[i] != want {
+			t.Fatalf("sigmoid32(%v) = %v, want %v", v, y[i], want)
+		}
+	}
+}
