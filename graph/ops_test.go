@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/glr-project/glr/graph/graphtest"
@@ -648,4 +649,168 @@ func TestReshapeConforms(t *testing.T) {
 		})
 	}
 	check(t, cases)
+}
+
+// TestOpErrors: bad settings and bad inputs are errors, never panics.
+func TestOpErrors(t *testing.T) {
+	m23 := tensor.New(tensor.WithShape(2, 3), tensor.Of(tensor.Float64))
+	f32 := tensor.New(tensor.WithShape(3, 4), tensor.Of(tensor.Float32))
+	ints := tensor.New(tensor.WithShape(2, 3), tensor.Of(tensor.Int))
+	noise := func(cfg NoiseConfig) error { _, err := NewNoiseOp(0, "layer1", cfg); return err }
+	gauss := NoiseConfig{Law: score.Gaussian, Scale: 1, On: true}
+	do := func(op G.Op, vals ...G.Value) func() error {
+		return func() error { _, err := op.Do(vals...); return err }
+	}
+	infer := func(op G.Op, shapes ...G.DimSizer) func() error {
+		return func() error { _, err := op.InferShape(shapes...); return err }
+	}
+	noiseOp := func(cfg NoiseConfig) *NoiseOp {
+		op, err := NewNoiseOp(0, "layer1", cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op
+	}
+	loss, _ := NewLossOp(CrossEntropy, 0)
+	img := conv.Image{C: 1, H: 2, W: 2}
+	im, err := newIm2colOp("c", conv.Conv{In: img, Filters: 1, Kernel: 2, Stride: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := newPoolOp("p", conv.Pool{In: img, Size: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := NewSumCopiesOp(0, 2)
+	cases := []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"zero scale", func() error { c := gauss; c.Scale = 0; return noise(c) }, "noise site layer1: scale must be positive and finite, got 0"},
+		{"negative scale", func() error { c := gauss; c.Scale = -1; return noise(c) }, "noise site layer1: scale must be positive and finite, got -1"},
+		{"NaN scale", func() error { c := gauss; c.Scale = math.NaN(); return noise(c) }, "scale must be positive and finite, got NaN"},
+		{"infinite scale", func() error { c := gauss; c.Scale = math.Inf(1); return noise(c) }, "scale must be positive and finite, got +Inf"},
+		{"unknown law", func() error { c := gauss; c.Law = score.Law(7); return noise(c) }, "noise site layer1: score: unknown law Law(7)"},
+		{"odd antithetic copies", func() error { c := gauss; c.Copies, c.Antithetic = 3, true; return noise(c) },
+			"noise site layer1: score: antithetic pairs need an even number of copies, got 3"},
+		{"noise on a vector", infer(noiseOp(gauss), tensor.Shape{3}), "noise site layer1: input 0: want 2 dimensions, got shape (3)"},
+		{"noise rows and copies", infer(noiseOp(NoiseConfig{Law: score.Laplace, Scale: 1, Copies: 2}), tensor.Shape{5, 2}),
+			"noise site layer1: 5 rows do not split into 2 copies"},
+		{"noise of ints", do(noiseOp(gauss), ints), "noise site layer1: unsupported dtype int"},
+		{"noise of a scalar", do(noiseOp(gauss), G.NewF64(1)), "noise site layer1: input 0: want a 2-dimensional tensor, got *gorgonia.F64"},
+		{"noise of two inputs", do(noiseOp(gauss), m23, m23), "noise site layer1: want 1 inputs, got 2"},
+		{"unknown loss", func() error { _, err := NewLossOp(LossKind(7), 0); return err }, "unknown loss kind LossKind(7)"},
+		{"loss shapes differ", infer(loss, tensor.Shape{2, 3}, tensor.Shape{2, 4}),
+			"cross-entropy loss: logits (2, 3) and targets (2, 4) differ in shape"},
+		{"loss dtypes differ", do(loss, m23, tensor.New(tensor.WithShape(2, 3), tensor.Of(tensor.Float32))),
+			"cross-entropy: want two matrices of one shape and dtype"},
+		{"loss of ints", do(loss, ints, ints), "cross-entropy loss: unsupported dtype int"},
+		{"no tile copies", func() error { _, err := NewTileOp(0, 0); return err }, "tile: copies must be at least 1, got 0"},
+		{"no summed copies", func() error { _, err := NewSumCopiesOp(0, -1); return err }, "sum of copies: copies must be at least 1, got -1"},
+		{"rows and summed copies", infer(sum, tensor.Shape{5, 2}), "sum of copies: 5 rows do not split into 2 copies"},
+		{"linear misfit", infer(NewLinearOp("l", false), tensor.Shape{2, 3}, tensor.Shape{4, 5}),
+			"glr.Linear{l}: input (2, 3) does not fit weight (4, 5)"},
+		{"linear bias misfit", infer(NewLinearOp("l", true), tensor.Shape{2, 3}, tensor.Shape{3, 5}, tensor.Shape{4}),
+			"glr.Linear{l}: bias (4) does not fit weight (3, 5)"},
+		{"linear dtypes differ", do(NewLinearOp("l", false), m23, f32), "glr.Linear{l}: input 1 has dtype float32, want float64"},
+		{"linear of ints", do(NewLinearOp("l", false), ints, tensor.New(tensor.WithShape(3, 2), tensor.Of(tensor.Int))),
+			"glr.Linear{l}: unsupported dtype int"},
+		{"unknown activation", func() error { _, err := NewActivationOp("a", Activation(9), ZeroDerivative); return err },
+			"activation a: unknown activation 9"},
+		{"unknown surrogate", func() error { _, err := NewActivationOp("a", Threshold, Surrogate(5)); return err },
+			"activation a: unknown surrogate 5"},
+		{"activation of ints", do(must[*ActivationOp](t)(NewActivationOp("a", Tanh, ZeroDerivative)), ints),
+			"unsupported dtype int"},
+		{"padding as large as the kernel", func() error {
+			_, err := newIm2colOp("c", conv.Conv{In: img, Filters: 1, Kernel: 2, Stride: 1, Pad: 2})
+			return err
+		}, "im2col c: conv: padding 2 is not less than the kernel 2"},
+		{"im2col rows of other images", infer(im, tensor.Shape{3, 5}), "rows of 5 values are not 1×2×2 images"},
+		{"im2col rows of other images, run", do(im, m23), "rows of 3 values are not 1×2×2 images"},
+		{"pool larger than the image", func() error { _, err := newPoolOp("p", conv.Pool{In: img, Size: 3}); return err },
+			"pool p: conv: pool size 3 is larger than the 2×2 input"},
+		{"pool rows of other images", do(pool, m23), "rows of 3 values are not 1×2×2 images"},
+		{"reshape misfit", infer(NewReshapeOp("r", 5), tensor.Shape{2, 3}), "glr.Reshape{r,5}: (2, 3) does not reshape into rows of 5"},
+		{"reshape misfit, run", do(NewReshapeOp("r", 4), m23), "glr.Reshape{r,4}: (2, 3) does not reshape into rows of 4"},
+		{"mean of a matrix", infer(NewMeanOp("m"), tensor.Shape{2, 2}), "glr.Mean{m}: input 0: want 1 dimensions, got shape (2, 2)"},
+		{"mean of ints", do(NewMeanOp("m"), tensor.New(tensor.WithShape(3), tensor.Of(tensor.Int))), "glr.Mean{m}: unsupported dtype int"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var err error
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("panicked: %v", r)
+					}
+				}()
+				err = c.run()
+			}()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestParse: every name parses to the value whose String it is, and an
+// unknown name is an error that lists every accepted name.
+func TestParse(t *testing.T) {
+	type named interface{ String() string }
+	cases := []struct {
+		what  string
+		parse func(string) (named, error)
+		names []string
+	}{
+		{"activation", func(s string) (named, error) { return ParseActivation(s) }, []string{"sigmoid", "threshold", "relu", "tanh"}},
+		{"surrogate", func(s string) (named, error) { return ParseSurrogate(s) }, []string{"zero", "identity", "sigmoid"}},
+		{"loss", func(s string) (named, error) { return ParseLossKind(s) }, []string{"cross-entropy", "zero-one", "squared"}},
+		{"pool kind", func(s string) (named, error) { return ParsePoolKind(s) }, []string{"max", "avg"}},
+	}
+	for _, c := range cases {
+		for _, name := range c.names {
+			v, err := c.parse(name)
+			if err != nil || v.String() != name {
+				t.Errorf("%s %q: got %v, %v", c.what, name, v, err)
+			}
+		}
+		_, err := c.parse("nonsense")
+		if want := fmt.Sprintf("unknown %s %q (want %s)", c.what, "nonsense", strings.Join(c.names, " | ")); err == nil || err.Error() != want {
+			t.Errorf("%s: err = %v, want %q", c.what, err, want)
+		}
+	}
+	for _, c := range []struct{ got, want string }{
+		{Activation(9).String(), "Activation(9)"}, {Identity.String(), "identity"},
+		{Surrogate(7).String(), "Surrogate(7)"}, {LossKind(5).String(), "LossKind(5)"},
+	} {
+		if c.got != c.want {
+			t.Errorf("String = %q, want %q", c.got, c.want)
+		}
+	}
+	if CrossEntropy.Differentiable() != true || Squared.Differentiable() != true || ZeroOne.Differentiable() != false {
+		t.Error("Differentiable: only the zero-one loss has no derivative")
+	}
+}
+
+// TestScalar reads every kind of scalar value and refuses the others.
+func TestScalar(t *testing.T) {
+	f64, f32 := G.F64(1.5), G.F32(-2)
+	for _, c := range []struct {
+		v    G.Value
+		want float64
+	}{
+		{&f64, 1.5}, {&f32, -2},
+		{tensor.New(tensor.FromScalar(3.25)), 3.25},
+		{tensor.New(tensor.FromScalar(float32(0.5))), 0.5},
+		{tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{7})), 7},
+		{tensor.New(tensor.WithShape(1, 1), tensor.WithBacking([]float32{8})), 8},
+	} {
+		if got, err := Scalar(c.v); err != nil || got != c.want {
+			t.Errorf("Scalar(%v) = %v, %v; want %v", c.v, got, err, c.want)
+		}
+	}
+	if _, err := Scalar(tensor.New(tensor.WithShape(2), tensor.Of(tensor.Float64))); err == nil {
+		t.Error("a vector of two values read as a scalar")
+	}
 }
