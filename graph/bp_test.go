@@ -68,9 +68,10 @@ func finiteDifferences(t *testing.T, net *graph.Network, h float64) [][]float64 
 // parameter's gradient with central differences of the forward pass, with
 // the noise off and with the noise on at a fixed step (which draws the
 // same noise on every pass). Step h = 1e-5 in float64: the truncation
-// error h²·L'''/6 is near 1e-11 and the rounding error ε·|L|/h near 1e-11
-// for losses of order 1, so a relative error of 1e-6 leaves four orders of
-// magnitude of room, while a wrong gradient op is off by O(1). The ReLU's
+// error, h²/6 times the third derivative, is near 1e-11 and the rounding
+// error ε·|L|/h near 1e-11 for losses of order 1, so a relative error of
+// 1e-6 leaves four orders of magnitude of room, while a wrong gradient op
+// is off by O(1). The ReLU's
 // and max pool's kinks lie within h of a seeded input with probability
 // ~1e-4, and these seeds avoid them.
 func TestBackpropMatchesFiniteDifferences(t *testing.T) {
