@@ -134,34 +134,45 @@ func (op sumOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{d}, nil
 }
 
+// TestCheckCatchesDefects feeds the kit a correct op and broken ones, one
+// defect each, for an op with a tensor result (the cube) and one with a
+// scalar result (the sum): it accepts the first and names each defect.
 func TestCheckCatchesDefects(t *testing.T) {
 	x := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{-1.5, 0.5, 2, 0.75}))
-	cube := func(_ G.Op, in []*tensor.Dense) *tensor.Dense {
+	cube := func(op cubeOp) func(int) G.Op { return func(i int) G.Op { op.id = i; return op } }
+	sum := func(op sumOp) func(int) G.Op { return func(i int) G.Op { op.id = i; return op } }
+	cubed := func(_ G.Op, in []*tensor.Dense) *tensor.Dense {
 		out := in[0].Clone().(*tensor.Dense)
 		for i, v := range out.Float64s() {
 			out.Float64s()[i] = v * v * v
 		}
 		return out
 	}
+	summed := func(_ G.Op, in []*tensor.Dense) *tensor.Dense {
+		var s float64
+		for _, v := range in[0].Float64s() {
+			s += v
+		}
+		return tensor.New(tensor.FromScalar(s))
+	}
 	cases := []struct {
-		name string
-		op   cubeOp
-		want string // "" = conforms
+		name  string
+		op    func(int) G.Op
+		value func(G.Op, []*tensor.Dense) *tensor.Dense
+		want  string // "" = conforms
 	}{
-		{"correct", cubeOp{}, ""},
-		{"wrong gradient", cubeOp{wrongGrad: true}, "symbolic gradient: input 0: relative error"},
-		{"merging instances", cubeOp{noIdentity: true}, "distinct instances: instances 0 and 1 merged"},
-		{"wrong shape", cubeOp{wrongShape: true}, "shape inference: InferShape says"},
-		{"wrong values", cubeOp{wrongValues: true}, "forward values: element 0 is"},
+		{"cube/correct", cube(cubeOp{}), cubed, ""},
+		{"cube/wrong gradient", cube(cubeOp{wrongGrad: true}), cubed, "symbolic gradient: input 0: relative error"},
+		{"cube/merging instances", cube(cubeOp{noIdentity: true}), cubed, "distinct instances: instances 0 and 1 merged"},
+		{"cube/wrong shape", cube(cubeOp{wrongShape: true}), cubed, "shape inference: InferShape says"},
+		{"cube/wrong values", cube(cubeOp{wrongValues: true}), cubed, "forward values: element 0 is"},
+		{"sum/correct", sum(sumOp{}), summed, ""},
+		{"sum/wrong gradient", sum(sumOp{wrongGrad: true}), summed, "symbolic gradient: input 0: relative error"},
+		{"sum/wrong values", sum(sumOp{wrongValues: true}), summed, "forward values: element 0 is"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := Check(Case{
-				Name:   "cube",
-				New:    func(i int) G.Op { op := c.op; op.id = i; return op },
-				Inputs: []*tensor.Dense{x},
-				Want:   cube,
-			})
+			err := Check(Case{Name: c.name, New: c.op, Inputs: []*tensor.Dense{x}, Want: c.value})
 			expect(t, err, c.want)
 		})
 	}
@@ -214,39 +225,6 @@ func TestCheckStatedGradient(t *testing.T) {
 				WantGrad: c.grad,
 			})
 			expect(t, err, c.wantE)
-		})
-	}
-}
-
-// TestCheckScalarResults: an op whose result is a scalar (a cost) is checked
-// like any other, and its defects are caught.
-func TestCheckScalarResults(t *testing.T) {
-	x := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float64{-1.5, 0.5, 2, 0.75, 3, -0.25}))
-	sum := func(_ G.Op, in []*tensor.Dense) *tensor.Dense {
-		var s float64
-		for _, v := range in[0].Float64s() {
-			s += v
-		}
-		return tensor.New(tensor.FromScalar(s))
-	}
-	cases := []struct {
-		name string
-		op   sumOp
-		want string
-	}{
-		{"correct", sumOp{}, ""},
-		{"wrong gradient", sumOp{wrongGrad: true}, "symbolic gradient: input 0: relative error"},
-		{"wrong values", sumOp{wrongValues: true}, "forward values: element 0 is"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := Check(Case{
-				Name:   "sum",
-				New:    func(i int) G.Op { op := c.op; op.id = i; return op },
-				Inputs: []*tensor.Dense{x},
-				Want:   sum,
-			})
-			expect(t, err, c.want)
 		})
 	}
 }
