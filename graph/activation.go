@@ -86,7 +86,7 @@ func ParseSurrogate(s string) (Surrogate, error) {
 	case "sigmoid":
 		return SigmoidDerivative, nil
 	}
-	return 0, fmt.Errorf("unknown surrogate %q (want identity | sigmoid)", s)
+	return 0, fmt.Errorf("unknown surrogate %q (want zero | identity | sigmoid)", s)
 }
 
 // String returns the surrogate's name.
