@@ -250,7 +250,9 @@ func TestConvOut(t *testing.T) {
 		{Conv{In: graph.Image{C: 3, H: 7, W: 9}, Filters: 4, Kernel: 3, Stride: 2, Pad: 1, Pool: 1}, graph.Image{C: 4, H: 4, W: 5}, ""},
 		{Conv{In: graph.Image{C: 2, H: 9, W: 9}, Filters: 5, Kernel: 2, Stride: 1, Pool: 3}, graph.Image{C: 5, H: 2, W: 2}, ""},
 		{Conv{In: graph.Image{C: 1, H: 4, W: 4}, Filters: 1, Kernel: 5, Stride: 1, Pool: 1}, graph.Image{}, "kernel 5 is larger than the 4×4 input"},
-		{Conv{In: graph.Image{C: 1, H: 4, W: 4}, Filters: 1, Kernel: 3, Stride: 1, Pool: 0}, graph.Image{}, "pool Size is 0, want at least 1"},
+		// A Pool of 0 is no pooling, as in Build.
+		{Conv{In: graph.Image{C: 1, H: 4, W: 4}, Filters: 1, Kernel: 3, Stride: 1, Pool: 0}, graph.Image{C: 1, H: 2, W: 2}, ""},
+		{Conv{In: graph.Image{C: 1, H: 4, W: 4}, Filters: 1, Kernel: 3, Stride: 1, Pool: 3}, graph.Image{}, "pool"},
 		{Conv{In: graph.Image{C: 1, H: 4, W: 4}, Filters: 1, Kernel: 2, Stride: 1, Pad: 2, Pool: 1}, graph.Image{}, "padding 2 is not less than the kernel 2"},
 	}
 	for _, c := range cases {
