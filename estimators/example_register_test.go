@@ -25,7 +25,9 @@ type ClippedSettings struct {
 // estimators.Referencer for the conformance kit; this example skips it.)
 func (s *ClippedSettings) Target() estimators.Target { return estimators.Surrogate }
 
-func (s *ClippedSettings) String() string { return fmt.Sprintf("glr-clipped K=%d clip=%g", s.Copies, s.Clip) }
+func (s *ClippedSettings) String() string {
+	return fmt.Sprintf("glr-clipped K=%d clip=%g", s.Copies, s.Clip)
+}
 
 // Check reports impossible values, naming their keys.
 func (s *ClippedSettings) Check(info estimators.Info) []estimators.Problem {

@@ -51,16 +51,16 @@ func AllSets() []string {
 
 // RobustOptions configures a robustness evaluation.
 type RobustOptions struct {
-	Sets       []string  // set names (AllSets); nil = SeedProtocolSets
-	Eps        []float64 // budgets of the ε-bounded attacks; nil = DefaultEps
-	Severities []int     // corruption severities; nil = 1..5
-	Limit      int       // evaluate on the first Limit test images; 0 = all
-	Seed       uint64    // seeds corruptions, PGD starts and zeroth-order draws
-	Substitute *models.Trained    // the transfer attacks' substitute
-	PGDSteps   int       // 0 = 10
-	ZOSamples  int       // zeroth-order samples per example and step; 0 = 50
-	ZOSigma    float64   // zeroth-order smoothing scale; 0 = 0.05
-	Log        io.Writer // progress (nil: discard)
+	Sets       []string        // set names (AllSets); nil = SeedProtocolSets
+	Eps        []float64       // budgets of the ε-bounded attacks; nil = DefaultEps
+	Severities []int           // corruption severities; nil = 1..5
+	Limit      int             // evaluate on the first Limit test images; 0 = all
+	Seed       uint64          // seeds corruptions, PGD starts and zeroth-order draws
+	Substitute *models.Trained // the transfer attacks' substitute
+	PGDSteps   int             // 0 = 10
+	ZOSamples  int             // zeroth-order samples per example and step; 0 = 50
+	ZOSigma    float64         // zeroth-order smoothing scale; 0 = 0.05
+	Log        io.Writer       // progress (nil: discard)
 }
 
 // RobustRow is one result: a model's accuracy on one set at one parameter
