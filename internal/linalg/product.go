@@ -40,6 +40,8 @@ const (
 type Product[T Float] struct {
 	work  []T // the transposed left operand; grown, never shrunk
 	workB []T // the transposed right operand, for the dot-product kernel
+	workC []T // Cᵀ, for a narrow Aᵀ·B
+	inner *Product[T]
 	// body and transposeBody are p.tiles and p.transpose, built once so
 	// that parallel.For does not allocate.
 	body, transposeBody, transposeBBody func(lo, hi int)
@@ -73,6 +75,15 @@ func (p *Product[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda 
 	if p.body == nil {
 		p.body, p.transposeBody, p.transposeBBody = p.tiles, p.transpose, p.transposeB
 	}
+	// Aᵀ·B with a narrow B (n well below m) and a dense A: transposing A
+	// (k·m values) would cost more than the product's own passes over it,
+	// so compute the small Cᵀ = Bᵀ·A instead, transposing only B, and add
+	// its transpose into C. (A sparse A keeps the direct path, whose axpys
+	// skip A's zeros.)
+	if transA && !transB && k > 0 && alpha != 0 && !p.noCopy && 4*n <= m && !sparse(a, k*m) {
+		p.narrowTN(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	p.kern, p.tA, p.tB = kern, flag(transA), flag(transB)
 	p.m, p.n, p.k, p.alpha, p.beta = m, n, k, alpha, beta
 	p.a, p.lda, p.b, p.ldb, p.c, p.ldc = a, lda, b, ldb, c, ldc
@@ -101,6 +112,28 @@ func (p *Product[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda 
 
 // transpose copies columns [lo, hi) of the stored k×m matrix A to rows
 // [lo, hi) of the work buffer, which holds Aᵀ as an m×k matrix.
+// narrowTN sets C = alpha·Aᵀ·B + beta·C through Cᵀ = Bᵀ·A.
+func (p *Product[T]) narrowTN(m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if p.inner == nil {
+		p.inner = new(Product[T])
+	}
+	if len(p.workC) < n*m {
+		p.workC = make([]T, n*m)
+	}
+	ct := p.workC[:n*m]
+	p.inner.Gemm(true, false, n, m, k, alpha, b, ldb, a, lda, 0, ct, m)
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		for j := range row {
+			if beta == 0 {
+				row[j] = ct[j*m+i]
+			} else {
+				row[j] = beta*row[j] + ct[j*m+i]
+			}
+		}
+	}
+}
+
 // dotFaster reports whether the dot-product kernel beats the axpy kernel for
 // a right operand of k × n (measured with gonum v0.11 on amd64: float32 NT
 // 1.2–6× NN for every shape tried, float64 NT 2–3× NN for n ≤ 16 and within
