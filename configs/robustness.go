@@ -131,7 +131,7 @@ func DefaultRobustness() Robustness {
 		Severities: []int{1, 2, 3, 4, 5},
 		Seed:       1,
 		Attack: AttackSettings{
-			Queries: 1000, PInit: 0.05, HSJQueries: 5000,
+			Queries: 1000, PInit: 0.8, HSJQueries: 5000,
 			PGDSteps: 10, Restarts: 1,
 			ZOSamples: 50, ZOSigma: 0.05,
 			BPDA: "identity", EOT: 10,
@@ -365,8 +365,12 @@ func (s Substitute) check(ps *problems, transfer []string, protocol string) {
 	case s.Train != "" && !slices.Contains(ShippedNames(), s.Train):
 		ps.add("substitute.train", "no shipped experiment %q (have %s)", s.Train, strings.Join(ShippedNames(), ", "))
 	case s.Run == "" && s.Train == "" && protocol == "" && len(transfer) > 0:
-		ps.add("substitute", "the sets %s are crafted on a substitute model, and none is given: set substitute.run (a run directory or checkpoint), substitute.train (a shipped experiment to train, e.g. %q) or protocol = %q, or leave them out of the sets",
-			strings.Join(transfer, " and "), glrAdvSubstitute, protocolGLRAdv)
+		what, them := "the set "+transfer[0]+" is", "it"
+		if len(transfer) > 1 {
+			what, them = "the sets "+strings.Join(transfer, " and ")+" are", "them"
+		}
+		ps.add("substitute", "%s crafted on a substitute model, and none is given: set substitute.run (a run directory or checkpoint), substitute.train (a shipped experiment to train, e.g. %q) or protocol = %q, or leave %s out of the sets",
+			what, glrAdvSubstitute, protocolGLRAdv, them)
 	}
 }
 
