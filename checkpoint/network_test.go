@@ -22,7 +22,8 @@ func TestArchitectureMatchesNetwork(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				net, err := graph.Build(graph.Spec{Inputs: 2 * 4 * 3, Classes: 3, Rows: 1, Dtype: dtype, Layers: ls, Scale: 1, Seed: 7})
+				net, err := graph.Build(graph.Spec{Inputs: 2 * 4 * 3, Classes: 3, Batch: 1, InputBias: bias.InputColumn(),
+					Dtype: dtype, Layers: ls, Scales: []float64{1}, Seed: 7})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -237,12 +237,12 @@ type reference struct {
 func newReference(e *configs.Experiment, spec graph.Spec, batch *datasets.Batch, opts Options) (*reference, error) {
 	var s estimators.Settings = &estimators.BPSettings{Copies: opts.RefCopies, Noise: true}
 	method := fmt.Sprintf("backpropagation through the noise, %d copies", opts.RefCopies)
-	if ps := s.Check(e.Info()); len(ps) > 0 {
+	if why := notDifferentiable(e); why != "" {
 		s = &estimators.GLRSettings{Copies: opts.RefCopies, Baseline: "clean", Sampler: "iid"}
-		method = fmt.Sprintf("glr with the clean baseline, %d copies (backpropagation cannot differentiate this network: %s)", opts.RefCopies, ps[0].Msg)
-		if ps := s.Check(e.Info()); len(ps) > 0 {
-			return nil, fmt.Errorf("no reference: %s", ps[0].Msg)
-		}
+		method = fmt.Sprintf("glr with the clean baseline, %d copies (backpropagation cannot differentiate this network: %s)", opts.RefCopies, why)
+	}
+	if ps := s.Check(e.Info()); len(ps) > 0 {
+		return nil, fmt.Errorf("no reference: %s: %s", ps[0].Key, ps[0].Msg)
 	}
 	spec.Batch = len(batch.Index)
 	est, err := s.New(spec)
@@ -277,6 +277,19 @@ func newReference(e *configs.Experiment, spec graph.Spec, batch *datasets.Batch,
 		r.info.Relative = append(r.info.Relative, LayerSE{Layer: l.name, SE: math.Sqrt(se) / norm(l.values(r.flat))})
 	}
 	return r, nil
+}
+
+// notDifferentiable says why backpropagation through the noise does not
+// give the smoothed gradient of e's network, or "" if it does.
+func notDifferentiable(e *configs.Experiment) string {
+	info := e.Info()
+	switch {
+	case info.Threshold:
+		return "the threshold activation's derivative is zero"
+	case !info.Loss.Differentiable():
+		return fmt.Sprintf("the %v loss has no derivative", info.Loss)
+	}
+	return ""
 }
 
 func specLayers(spec graph.Spec) ([]layer, int, error) {
@@ -460,7 +473,7 @@ func (r *Report) WriteFiles(dir string) error {
 	}
 	var panels []plots.Panel
 	for _, l := range layers {
-		p := plots.Panel{Title: l, XLabel: "copies K", YLabel: "variance of one estimate"} // TODO(plots): log axes
+		p := plots.Panel{Title: l, XLabel: "copies K", YLabel: "variance of one estimate", LogX: true, LogY: true}
 		var names []string
 		for name := range byLayer[l] {
 			names = append(names, name)

@@ -72,6 +72,9 @@ func GradCheck(exp *configs.Experiment, train *datasets.Set, opts GradCheckOptio
 	}
 	k := copiesOf(exp.Estimator.Settings)
 	ref := &estimators.BPSettings{Copies: k, Noise: true}
+	if why := notDifferentiable(exp); why != "" {
+		return nil, fmt.Errorf("gradcheck: backpropagation through the noise is no reference here (%s); glr compare documents the reference it uses for such networks", why)
+	}
 	if ps := ref.Check(exp.Info()); len(ps) > 0 {
 		return nil, fmt.Errorf("gradcheck: backpropagation through the noise cannot be the reference here: %s: %s", ps[0].Key, ps[0].Msg)
 	}

@@ -30,10 +30,11 @@ type BPSettings struct {
 	Noise bool `toml:"noise"`
 }
 
-// Target is NoiseFree, or Smoothed with the noise on.
+// Target is NoiseFree, or Pathwise with the noise on (the smoothed
+// gradient where the network is differentiable).
 func (s *BPSettings) Target() Target {
 	if s.Noise {
-		return Smoothed
+		return Pathwise
 	}
 	return NoiseFree
 }
@@ -58,9 +59,6 @@ func checkBackprop(kind string, copies int, noise bool, info Info) []Problem {
 		ps = append(ps, Problem{"copies", fmt.Sprintf("backpropagation without noise computes the same gradient for each of the %d copies; set copies = 1 or noise = true", copies)})
 	}
 	ps = append(ps, checkRows(info, copies)...)
-	if noise && info.Threshold {
-		ps = append(ps, Problem{"noise", fmt.Sprintf("%s through the noise of a threshold network is the pathwise derivative of a step, which is zero, so it estimates neither the smoothed gradient nor the noise-free one; use glr for the smoothed gradient, or ste", kind)})
-	}
 	if !info.Loss.Differentiable() {
 		ps = append(ps, Problem{"loss.kind", fmt.Sprintf("%s (backpropagation) cannot differentiate the %v loss; use a likelihood-ratio or weight-space estimator such as glr", kind, info.Loss)})
 	}

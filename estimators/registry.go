@@ -32,6 +32,10 @@ const (
 	// injection estimates. It differs from Smoothed wherever one layer's
 	// noise changes the gradient of another layer's weights.
 	SiteSmoothed
+	// Pathwise is the mean of the pathwise (backpropagated) gradient
+	// through the noise: the smoothed gradient wherever the network is
+	// differentiable, and zero below a threshold, whose derivative is.
+	Pathwise
 )
 
 // String returns "smoothed", "noise-free" or "surrogate".
@@ -45,6 +49,8 @@ func (t Target) String() string {
 		return "surrogate"
 	case SiteSmoothed:
 		return "site-smoothed"
+	case Pathwise:
+		return "pathwise"
 	}
 	return fmt.Sprintf("Target(%d)", int(t))
 }
@@ -247,6 +253,8 @@ type References struct {
 	// SiteSmoothed holds each site's parameters' gradient of the expected
 	// loss with noise at that site alone.
 	SiteSmoothed []float64
+	// Pathwise is the mean pathwise gradient through the noise.
+	Pathwise []float64
 	// Surrogate holds, per surrogate derivative, the gradient of the
 	// noise-free network with its thresholds differentiated that way.
 	Surrogate map[graph.Surrogate][]float64

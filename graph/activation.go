@@ -86,7 +86,7 @@ func ParseSurrogate(s string) (Surrogate, error) {
 	case "sigmoid":
 		return SigmoidDerivative, nil
 	}
-	return 0, fmt.Errorf("unknown surrogate %q (want identity | sigmoid)", s)
+	return 0, fmt.Errorf("unknown surrogate %q (want zero | identity | sigmoid)", s)
 }
 
 // String returns the surrogate's name.
@@ -168,6 +168,10 @@ func activate[T float32 | float64](act Activation, x, y []T) {
 	case Identity:
 		copy(y, x)
 	case Sigmoid:
+		if ys, ok := any(y).([]float32); ok {
+			sigmoid32(any(x).([]float32), ys)
+			return
+		}
 		for i, v := range x {
 			y[i] = T(1 / (1 + math.Exp(-float64(v))))
 		}

@@ -57,14 +57,24 @@ func (op *im2colOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s[0][1] != op.g.In.Len() {
-		return nil, fmt.Errorf("%s: rows of %d values are not %v images", op.id, s[0][1], op.g.In)
+	rows, cols, err := op.outShape(s[0])
+	if err != nil {
+		return nil, err
 	}
-	if err := op.g.CheckBatch(s[0][0]); err != nil {
-		return nil, fmt.Errorf("%s: %w", op.id, err)
+	return tensor.Shape{rows, cols}, nil
+}
+
+// outShape is InferShape for the matrix shape s; it allocates only when it
+// fails, so that Do allocates nothing.
+func (op *im2colOp) outShape(s tensor.Shape) (rows, cols int, err error) {
+	if s[1] != op.g.In.Len() {
+		return 0, 0, fmt.Errorf("%s: rows of %d values are not %v images", op.id, s[1], op.g.In)
+	}
+	if err := op.g.CheckBatch(s[0]); err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", op.id, err)
 	}
 	o := op.g.Out()
-	return tensor.Shape{s[0][0] * o.H * o.W, op.g.PatchWidth()}, nil
+	return s[0] * o.H * o.W, op.g.PatchWidth(), nil
 }
 
 // Do writes the patches into the op's buffer.
@@ -76,11 +86,11 @@ func (op *im2colOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, err := op.InferShape(x.Shape())
+	rows, cols, err := op.outShape(x.Shape())
 	if err != nil {
 		return nil, err
 	}
-	op.out = reuse(op.out, shape, x.Dtype())
+	op.out = reuse(op.out, tensor.Shape{rows, cols}, x.Dtype())
 	op.x, op.dst = x, op.out
 	parallel.For(x.Shape()[0], imageGrain, op.body)
 	op.x, op.dst = nil, nil
@@ -222,10 +232,18 @@ func (op *poolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s[0][1] != op.g.In.Len() {
-		return nil, fmt.Errorf("%s: rows of %d values are not %v images", op.id, s[0][1], op.g.In)
+	if err := op.checkRows(s[0]); err != nil {
+		return nil, err
 	}
 	return tensor.Shape{s[0][0], op.g.Out().Len()}, nil
+}
+
+// checkRows checks that the rows of the matrix shape s are input images.
+func (op *poolOp) checkRows(s tensor.Shape) error {
+	if s[1] != op.g.In.Len() {
+		return fmt.Errorf("%s: rows of %d values are not %v images", op.id, s[1], op.g.In)
+	}
+	return nil
 }
 
 // Do pools into the op's buffer.
@@ -237,19 +255,20 @@ func (op *poolOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, err := op.InferShape(x.Shape())
-	if err != nil {
+	if err := op.checkRows(x.Shape()); err != nil {
 		return nil, err
 	}
-	if err := op.g.CheckBatch(shape[0]); err != nil {
+	b := x.Shape()[0]
+	if err := op.g.CheckBatch(b); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.id, err)
 	}
+	shape := tensor.Shape{b, op.g.Out().Len()}
 	op.out = reuse(op.out, shape, x.Dtype())
 	if op.g.Kind == conv.Max && len(op.arg) != shape.TotalSize() {
 		op.arg = make([]int32, shape.TotalSize())
 	}
 	op.x = x
-	parallel.For(shape[0], imageGrain, op.body)
+	parallel.For(b, imageGrain, op.body)
 	op.x = nil
 	return op.out, nil
 }
@@ -311,10 +330,18 @@ func (op *poolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s[0][1] != op.fwd.g.Out().Len() {
-		return nil, fmt.Errorf("%s: rows of %d values are not pooled %v images", op.id, s[0][1], op.fwd.g.Out())
+	if err := op.checkRows(s[0]); err != nil {
+		return nil, err
 	}
 	return tensor.Shape{s[0][0], op.fwd.g.In.Len()}, nil
+}
+
+// checkRows checks that the rows of the matrix shape s are pooled images.
+func (op *poolGradOp) checkRows(s tensor.Shape) error {
+	if s[1] != op.fwd.g.Out().Len() {
+		return fmt.Errorf("%s: rows of %d values are not pooled %v images", op.id, s[1], op.fwd.g.Out())
+	}
+	return nil
 }
 
 func (op *poolGradOp) Do(vals ...G.Value) (G.Value, error) {
@@ -325,11 +352,11 @@ func (op *poolGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, err := op.InferShape(dy.Shape())
-	if err != nil {
+	if err := op.checkRows(dy.Shape()); err != nil {
 		return nil, err
 	}
-	b, g := shape[0], op.fwd.g
+	b, g := dy.Shape()[0], op.fwd.g
+	shape := tensor.Shape{b, g.In.Len()}
 	op.out = reuse(op.out, shape, dy.Dtype())
 	switch {
 	case g.Kind == conv.Max && len(op.fwd.arg) != dy.Shape().TotalSize():
@@ -376,11 +403,20 @@ func (op *ReshapeOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := s[0].TotalSize()
-	if op.cols < 1 || n%op.cols != 0 {
-		return nil, fmt.Errorf("%s: %v does not reshape into rows of %d", op.id, s[0], op.cols)
+	rows, err := op.rowsOf(s[0])
+	if err != nil {
+		return nil, err
 	}
-	return tensor.Shape{n / op.cols, op.cols}, nil
+	return tensor.Shape{rows, op.cols}, nil
+}
+
+// rowsOf returns the number of output rows for an input of shape s.
+func (op *ReshapeOp) rowsOf(s tensor.Shape) (int, error) {
+	n := s.TotalSize()
+	if op.cols < 1 || n%op.cols != 0 {
+		return 0, fmt.Errorf("%s: %v does not reshape into rows of %d", op.id, s, op.cols)
+	}
+	return n / op.cols, nil
 }
 
 // Do returns a view of the input; the view is made again only when the
@@ -393,10 +429,11 @@ func (op *ReshapeOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, err := op.InferShape(x.Shape())
+	rows, err := op.rowsOf(x.Shape())
 	if err != nil {
 		return nil, err
 	}
+	shape := tensor.Shape{rows, op.cols}
 	if op.in != x || op.view == nil || !op.view.Shape().Eq(shape) {
 		var backing any
 		if x.Dtype() == tensor.Float32 {

@@ -295,7 +295,7 @@ func (op *lossGradOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	g, ok := vals[2].(*tensor.Dense)
-	if !ok || g.Shape().TotalSize() != z.Shape()[0] {
+	if !ok || g.Shape().TotalSize() != z.Shape()[0] || g.Dtype() != z.Dtype() {
 		return nil, fmt.Errorf("%v loss gradient: want %d upstream gradients, got %v", op.kind, z.Shape()[0], vals[2].Shape())
 	}
 	op.out = reuse(op.out, z.Shape(), z.Dtype())

@@ -157,13 +157,14 @@ type Conv struct {
 	Init                         graph.Initializer
 }
 
-// Out returns the layer's output image, after pooling.
+// Out returns the layer's output image, after pooling (a Pool of 0 counts
+// as 1, as in Build).
 func (c Conv) Out() (graph.Image, error) {
 	o, err := graph.ConvOut(c.In, c.Filters, c.Kernel, c.Stride, c.Pad)
 	if err != nil {
 		return graph.Image{}, err
 	}
-	return graph.PoolOut(o, c.Pool)
+	return graph.PoolOut(o, max(c.Pool, 1))
 }
 
 // Build implements graph.Layer: the input has one image per row.

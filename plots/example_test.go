@@ -2,6 +2,7 @@ package plots_test
 
 import (
 	"fmt"
+	"image/png"
 	"os"
 	"path/filepath"
 
@@ -67,4 +68,60 @@ func ExampleWritePNG() {
 	}
 	fmt.Println("ok")
 	// Output: ok
+}
+
+// A figure for a comparison of estimators: the variance of the gradient
+// estimate against the number of draws K, one log–log panel per layer, one
+// curve per arm, and one legend for the whole figure below the panels.
+func ExampleFigure_WritePNG() {
+	dir, err := os.MkdirTemp(os.TempDir(), "plots-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+
+	draws := []float64{10, 30, 100, 300, 1000}
+	var layers []plots.Panel
+	for l, scale := range []float64{4, 1, 0.2} {
+		p := plots.Panel{
+			Title:  fmt.Sprintf("layer %d", l+1),
+			XLabel: "K (draws)",
+			YLabel: "variance",
+			LogX:   true,
+			LogY:   true,
+		}
+		for _, arm := range []struct {
+			name   string
+			factor float64
+		}{{"GLR", 1}, {"GLR antithetic", 0.3}} {
+			var v []float64
+			for _, k := range draws {
+				v = append(v, scale*arm.factor/k) // variance falls as 1/K
+			}
+			p.Series = append(p.Series, plots.Series{Name: arm.name, X: draws, Y: v})
+		}
+		layers = append(layers, p)
+	}
+	path := filepath.Join(dir, "variance.png")
+	fig := plots.Figure{Panels: layers, Columns: 2, Legend: plots.LegendBelow}
+	if err := fig.WritePNG(path); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Two columns of DefaultPanelWidth, two rows of DefaultHeight.
+	fmt.Printf("%d×%d\n", cfg.Width, cfg.Height)
+	// Output: 1200×900
 }

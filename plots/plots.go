@@ -1,34 +1,40 @@
 // Package plots draws training curves and other line charts as PNG images
 // with gonum.org/v1/plot.
 //
-// WritePNG is the general entry point: it draws one or more [Panel] values
-// side by side in a single PNG file. Curves builds the standard training
-// report (loss and test accuracy per epoch, one line per arm) on top of it.
+// A [Figure] is one PNG image: one or more [Panel] values laid out in a grid
+// (one row unless Figure.Columns says otherwise), with either a legend in
+// each panel or one legend for the whole figure beside or below the panels
+// (Figure.Legend). WritePNG is the short form for one row of panels with
+// their own legends. Curves builds the standard training report (loss and
+// test accuracy per epoch, one line per arm) on top of it.
 //
 // Every line gets a colour, a dash pattern and a point marker chosen from the
-// series name, so the same name looks the same in every panel of one image.
+// series name, so the same name looks the same in every panel of one image;
+// that is what lets a figure-wide legend describe every panel.
 // Non-finite points (NaN or ±Inf in X or Y) are not drawn: the line is broken
 // where they occur, which makes a diverged run visible as a gap. A series with
 // no finite point at all is an error, [ErrNoFinitePoints], because a legend
 // entry without a line would be misleading.
 //
-// Files are written atomically: the image is rendered in memory, written to a
-// temporary file in the destination directory, synced, and renamed over the
-// destination, so a reader never sees a partial PNG.
+// Either axis of a panel can be logarithmic (Panel.LogX, Panel.LogY), in
+// base 10. Its ticks are labelled at powers of ten, and also at 2 and 5 times
+// them when the axis spans less than two decades. On a log axis a point whose
+// value there is zero or negative cannot be drawn and is treated like a
+// non-finite point: it is skipped and breaks the line; a series with no
+// positive point there is an error like one with no finite point.
+//
+// Files are written atomically: the image is rendered in memory, then
+// written with [atomicfile.Write], so a reader never sees a partial PNG.
 //
 // The fonts are the Liberation fonts that gonum/plot embeds; no system fonts
 // are needed.
 package plots
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"image"
 	"image/color"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -40,17 +46,20 @@ import (
 
 // Default and limiting image sizes, in pixels.
 const (
-	// DefaultPanelWidth is the width of one panel when WritePNG is given a
-	// width of 0.
+	// DefaultPanelWidth is the width of one grid column (one panel of a
+	// row) when WritePNG or a Figure is given a width of 0.
 	DefaultPanelWidth = 600
-	// DefaultHeight is the image height when WritePNG is given a height of 0.
+	// DefaultHeight is the height of one grid row (the image height for
+	// one row of panels) when WritePNG or a Figure is given a height of 0.
 	DefaultHeight = 450
-	// MinPanelWidth is the smallest width of one panel that WritePNG
-	// accepts.
+	// MinPanelWidth is the smallest width of one grid column that WritePNG
+	// and Figure.WritePNG accept.
 	MinPanelWidth = 200
-	// MinHeight is the smallest image height that WritePNG accepts.
+	// MinHeight is the smallest height of one grid row that WritePNG and
+	// Figure.WritePNG accept.
 	MinHeight = 200
-	// MaxSide is the largest width or height that WritePNG accepts.
+	// MaxSide is the largest image width or height that WritePNG and
+	// Figure.WritePNG accept.
 	MaxSide = 8192
 )
 
@@ -58,14 +67,16 @@ const (
 // 12 pt label is 16 px tall.
 const dpi = vgimg.DefaultDPI
 
-// ErrNoFinitePoints is returned (wrapped) by WritePNG and Curves when a
-// series has no point whose X and Y are both finite.
+// ErrNoFinitePoints is returned (wrapped) by WritePNG, Figure.WritePNG and
+// Curves when a series has no point that can be drawn: none whose X and Y
+// are both finite and, on a log axis, positive.
 var ErrNoFinitePoints = errors.New("no finite points")
 
 // Series is one named line: Y[i] at X[i].
 //
 // Points are joined in the order given. A point whose X or Y is NaN or
-// infinite is skipped and breaks the line in two.
+// infinite, or not positive on a log axis, is skipped and breaks the line in
+// two.
 type Series struct {
 	Name string
 	X, Y []float64
@@ -75,131 +86,30 @@ type Series struct {
 //
 // YMin and YMax, when not nil, fix the corresponding end of the Y axis;
 // otherwise it is fitted to the data. Lines leaving a fixed range are
-// clipped. An axis whose data have a single value is widened around it.
+// clipped. An axis whose data have a single value is widened around it (on a
+// log axis, by half a decade each way).
+//
+// LogX and LogY make the X or the Y axis logarithmic, in base 10. A fixed
+// YMin or YMax on a log Y axis must be positive.
 type Panel struct {
 	Title, XLabel, YLabel string
 	Series                []Series
 	YMin, YMax            *float64
+	LogX, LogY            bool
 }
 
-// WritePNG draws the panels side by side, in one row of len(panels) columns,
-// in one PNG image of width×height pixels, and writes it to path.
+// WritePNG draws the panels side by side, in one row, with a legend in each,
+// in one PNG image of width×height pixels, and writes it to path. A width or
+// height of 0 means the default size: DefaultPanelWidth pixels per panel
+// and DefaultHeight pixels.
 //
-// A width of 0 means DefaultPanelWidth pixels per panel and a height of 0
-// means DefaultHeight. Each panel must be at least MinPanelWidth pixels
-// wide, the image at least MinHeight pixels tall, and neither side larger than
-// MaxSide.
+// It is short for
 //
-// Lines get distinct colours, dash patterns and point markers, and each
-// panel a legend on a white box, placed in the corner of the panel where it
-// covers the least of the lines. The legend's text shrinks, from 11 pt down
-// to 7 pt, to fit a small panel; if it still does not fit, its last entries
-// are folded into "… and N more". Styles are assigned by series name in order of first
-// appearance across all panels, so a name has the same style in every panel.
-// Colours repeat after ten names; the combination of colour, dash and marker
-// repeats much later.
+//	Figure{Panels: panels, Width: width, Height: height}.WritePNG(path)
 //
-// Markers are drawn at every point of a short series and at about 20 evenly
-// spaced points of a long one, and always at a point standing alone between
-// non-finite ones.
-//
-// WritePNG returns an error, and writes nothing, if there are no panels, a
-// panel has no series, a series has no name or shares it with another series
-// in the same panel, a series' X and Y differ in length, a series has no
-// finite point (ErrNoFinitePoints), a fixed Y bound is not finite or
-// YMin >= YMax, an axis would span more than a float64 can hold, or the size
-// is out of range.
-//
-// The file is replaced atomically: the PNG is written to a temporary file in
-// the directory of path, synced to disk, and renamed over path. On error the
-// temporary file is removed and path is left as it was.
+// and Figure.WritePNG describes the drawing and the errors.
 func WritePNG(path string, width, height int, panels ...Panel) error {
-	data, err := render(width, height, panels)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, data)
-}
-
-// render validates the panels and returns the encoded PNG.
-func render(width, height int, panels []Panel) ([]byte, error) {
-	if len(panels) == 0 {
-		return nil, errors.New("plots: no panels")
-	}
-	if width == 0 {
-		width = DefaultPanelWidth * len(panels)
-	}
-	if height == 0 {
-		height = DefaultHeight
-	}
-	if width < 0 || height < 0 || width > MaxSide || height > MaxSide {
-		return nil, fmt.Errorf("plots: image size %d×%d out of range (each side 0 or up to %d px)", width, height, MaxSide)
-	}
-	if width < MinPanelWidth*len(panels) || height < MinHeight {
-		return nil, fmt.Errorf("plots: image size %d×%d too small for %d panels (at least %d px wide per panel and %d px high)",
-			width, height, len(panels), MinPanelWidth, MinHeight)
-	}
-
-	styles := make(map[string]int) // series name → style index
-	for i, p := range panels {
-		if err := p.validate(); err != nil {
-			return nil, fmt.Errorf("plots: panel %d (%q): %w", i, p.Title, err)
-		}
-		for _, s := range p.Series {
-			if _, ok := styles[s.Name]; !ok {
-				styles[s.Name] = len(styles)
-			}
-		}
-	}
-
-	charts := make([]*chart, len(panels))
-	for i, p := range panels {
-		c, err := newChart(p, styles, width/len(panels), height)
-		if err != nil {
-			return nil, fmt.Errorf("plots: panel %d (%q): %w", i, p.Title, err)
-		}
-		charts[i] = c
-	}
-	return drawPNG(width, height, charts)
-}
-
-// drawPNG lays the charts out in one row on a width×height image and
-// returns it PNG-encoded.
-func drawPNG(width, height int, charts []*chart) (out []byte, err error) {
-	// gonum/plot reports some impossible layouts by panicking. The inputs
-	// are validated above, so this is a safety net that keeps the promise
-	// that bad input gives an error rather than a crash.
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("plots: drawing failed: %v", r)
-		}
-	}()
-
-	img := image.NewRGBA(image.Rect(0, 0, width, height))
-	cnv := vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(dpi))
-	dc := draw.New(cnv)
-
-	row := make([]*plot.Plot, len(charts))
-	for i, c := range charts {
-		row[i] = c.plot
-	}
-	pad := vg.Points(8)
-	tiles := draw.Tiles{
-		Rows: 1, Cols: len(charts),
-		PadTop: pad, PadBottom: pad, PadLeft: pad, PadRight: pad + vg.Points(4),
-		PadX: vg.Points(24),
-	}
-	canvases := plot.Align([][]*plot.Plot{row}, tiles, dc)
-	for i, c := range charts {
-		c.plot.Draw(canvases[0][i])
-		c.drawLegend(c.plot.DataCanvas(canvases[0][i]))
-	}
-
-	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: cnv}).WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("plots: encoding PNG: %w", err)
-	}
-	return buf.Bytes(), nil
+	return Figure{Panels: panels, Width: width, Height: height}.WritePNG(path)
 }
 
 // validate reports the first problem with p's contents.
@@ -219,7 +129,10 @@ func (p Panel) validate() error {
 		if len(s.X) != len(s.Y) {
 			return fmt.Errorf("series %q: len(X) = %d, len(Y) = %d", s.Name, len(s.X), len(s.Y))
 		}
-		if len(segments(s)) == 0 {
+		if len(p.segments(s)) == 0 {
+			if p.LogX || p.LogY {
+				return fmt.Errorf("series %q: %w (a log axis draws only positive values)", s.Name, ErrNoFinitePoints)
+			}
 			return fmt.Errorf("series %q: %w", s.Name, ErrNoFinitePoints)
 		}
 	}
@@ -227,8 +140,14 @@ func (p Panel) validate() error {
 		name string
 		v    *float64
 	}{{"YMin", p.YMin}, {"YMax", p.YMax}} {
-		if b.v != nil && !finite(*b.v) {
+		if b.v == nil {
+			continue
+		}
+		if !finite(*b.v) {
 			return fmt.Errorf("%s = %v is not finite", b.name, *b.v)
+		}
+		if p.LogY && *b.v <= 0 {
+			return fmt.Errorf("%s = %v is not positive, as a log y axis needs", b.name, *b.v)
 		}
 	}
 	if p.YMin != nil && p.YMax != nil && *p.YMin >= *p.YMax {
@@ -240,13 +159,19 @@ func (p Panel) validate() error {
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// segments splits s into runs of consecutive finite points.
-func segments(s Series) []plotter.XYs {
+// drawable reports whether the point (x, y) can be drawn in p: both
+// coordinates finite, and positive on a log axis.
+func (p Panel) drawable(x, y float64) bool {
+	return finite(x) && finite(y) && (!p.LogX || x > 0) && (!p.LogY || y > 0)
+}
+
+// segments splits s into runs of consecutive points that p can draw.
+func (p Panel) segments(s Series) []plotter.XYs {
 	var segs []plotter.XYs
 	var cur plotter.XYs
 	for i := range s.X {
 		x, y := s.X[i], s.Y[i]
-		if !finite(x) || !finite(y) {
+		if !p.drawable(x, y) {
 			if len(cur) > 0 {
 				segs = append(segs, cur)
 				cur = nil
@@ -281,6 +206,12 @@ func newChart(p Panel, styles map[string]int, w, h int) (*chart, error) {
 	plt.Title.Text = p.Title
 	plt.Title.TextStyle.Font.Size = vg.Points(14)
 	plt.Title.Padding = vg.Points(6)
+	// gonum places the title at the top of the panel's canvas, whose
+	// height above the data area varies with the tick labels and markers at
+	// the top edge, so titles in a row of panels would not line up. It
+	// keeps room for the title, drawn invisibly; drawTitle draws it at a
+	// fixed height above the data area.
+	plt.Title.TextStyle.Color = color.Transparent
 	plt.X.Label.Text = p.XLabel
 	plt.Y.Label.Text = p.YLabel
 	plt.X.Label.Padding = vg.Points(2)
@@ -291,7 +222,7 @@ func newChart(p Panel, styles map[string]int, w, h int) (*chart, error) {
 	allInt := true
 	for _, s := range p.Series {
 		st := styleFor(styles[s.Name])
-		segs := segments(s)
+		segs := p.segments(s)
 		n := 0
 		for _, seg := range segs {
 			n += len(seg)
@@ -334,14 +265,28 @@ func newChart(p Panel, styles map[string]int, w, h int) (*chart, error) {
 		c.legend = append(c.legend, legendEntry{name: s.Name, thumb: []plot.Thumbnailer{first, sc}})
 	}
 	// About one labelled tick per 90 px across and 70 px up.
-	plt.X.Tick.Marker = niceTicker{n: clamp(w/90, 2, 8), integer: allInt}
-	plt.Y.Tick.Marker = niceTicker{n: clamp(h/70, 2, 8)}
-
+	nx, ny := clamp(w/90, 2, 8), clamp(h/70, 2, 8)
 	var err error
-	if plt.X.Min, plt.X.Max, err = axisRange(plt.X.Min, plt.X.Max, nil, nil); err != nil {
+	if p.LogX {
+		plt.X.Scale = plot.LogScale{}
+		plt.X.Tick.Marker = logTicker{n: nx}
+		plt.X.Min, plt.X.Max, err = logAxisRange(plt.X.Min, plt.X.Max, nil, nil)
+	} else {
+		plt.X.Tick.Marker = niceTicker{n: nx, integer: allInt}
+		plt.X.Min, plt.X.Max, err = axisRange(plt.X.Min, plt.X.Max, nil, nil)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("x %w", err)
 	}
-	if plt.Y.Min, plt.Y.Max, err = axisRange(plt.Y.Min, plt.Y.Max, p.YMin, p.YMax); err != nil {
+	if p.LogY {
+		plt.Y.Scale = plot.LogScale{}
+		plt.Y.Tick.Marker = logTicker{n: ny}
+		plt.Y.Min, plt.Y.Max, err = logAxisRange(plt.Y.Min, plt.Y.Max, p.YMin, p.YMax)
+	} else {
+		plt.Y.Tick.Marker = niceTicker{n: ny}
+		plt.Y.Min, plt.Y.Max, err = axisRange(plt.Y.Min, plt.Y.Max, p.YMin, p.YMax)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("y %w", err)
 	}
 	return c, nil
@@ -462,6 +407,21 @@ func endTicks(lo, hi float64) []plot.Tick {
 	}
 }
 
+// drawTitle draws the chart's title centred above its data area da, at the
+// same height for every chart whose data area has the same top.
+func (c *chart) drawTitle(da draw.Canvas) {
+	t := c.plot.Title
+	if t.Text == "" {
+		return
+	}
+	sty := t.TextStyle
+	sty.Color = color.Black
+	// Clear of a tick label centred on the top edge of the data area.
+	overhang := c.plot.Y.Tick.Label.Rectangle("0").Size().Y / 2
+	top := da.Max.Y + overhang + t.Padding + sty.Rectangle(t.Text).Size().Y
+	da.FillText(sty, vg.Point{X: da.Center().X, Y: top + sty.FontExtents().Descent}, t.Text)
+}
+
 // drawLegend draws the chart's legend, on a white box, in the corner of the
 // data area da that covers the fewest line samples.
 func (c *chart) drawLegend(da draw.Canvas) {
@@ -469,8 +429,8 @@ func (c *chart) drawLegend(da draw.Canvas) {
 		return
 	}
 	const (
-		inset  = vg.Length(6) // from the data area's edge to the box
-		margin = vg.Length(4) // from the box's edge to its contents
+		inset  = legInset
+		margin = legInner
 	)
 	// Use the largest font, down to 7 pt, at which the legend fits in the
 	// data area. If it does not fit even at 7 pt, list as many entries as
@@ -527,10 +487,7 @@ func (c *chart) drawLegend(da draw.Canvas) {
 	}
 
 	box := vg.Rectangle{Min: best, Max: vg.Point{X: best.X + boxW, Y: best.Y + boxH}}
-	da.SetColor(color.NRGBA{R: 255, G: 255, B: 255, A: 230})
-	da.Fill(box.Path())
-	da.SetLineStyle(draw.LineStyle{Color: color.Gray{Y: 160}, Width: vg.Points(0.75)})
-	da.Stroke(box.Path())
+	drawLegendBox(da, box)
 
 	inner := draw.Canvas{Canvas: da.Canvas, Rectangle: vg.Rectangle{
 		Min: vg.Point{X: box.Min.X + margin, Y: box.Min.Y + margin},
@@ -653,50 +610,4 @@ func styleFor(i int) style {
 			Shape:  glyphs[i%len(glyphs)],
 		},
 	}
-}
-
-// writeFileAtomic writes data to a temporary file in path's directory,
-// syncs it and renames it over path.
-func writeFileAtomic(path string, data []byte) (err error) {
-	if path == "" {
-		return errors.New("plots: empty output path")
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("plots: writing %s: %w", path, err)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename itself durable. The new file is already in place, so
-	// a failure here is not reported.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -171,7 +171,7 @@ func TestWritePNGSize(t *testing.T) {
 
 func TestWritePNGDrawsOddData(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
-	zero, one := 0.0, 1.0
+	zero, tenth, one := 0.0, 0.1, 1.0
 	many := make([]Series, 15)
 	for i := range many {
 		many[i] = Series{Name: strings.Repeat("x", i+1), X: []float64{0, 1}, Y: []float64{float64(i), 0}}
@@ -193,6 +193,13 @@ func TestWritePNGDrawsOddData(t *testing.T) {
 		{"tiny values", Panel{Series: []Series{{Name: "s", X: []float64{0, 1}, Y: []float64{1e-9, 3e-9}}}}},
 		{"unsorted x", Panel{Series: []Series{{Name: "s", X: []float64{3, 1, 2}, Y: []float64{1, 2, 3}}}}},
 		{"many series", Panel{Series: many}},
+		{"log gaps", Panel{LogY: true, Series: []Series{{Name: "s", X: []float64{0, 1, 2, 3, 4}, Y: []float64{1, 0, 2, -3, 3}}}}},
+		{"log single point", Panel{LogX: true, LogY: true, Series: []Series{{Name: "s", X: []float64{7}, Y: []float64{7}}}}},
+		{"log fixed range clips", Panel{LogY: true, YMin: &tenth, YMax: &one, Series: []Series{{Name: "s", X: []float64{0, 1, 2}, Y: []float64{1e-3, 0.5, 5}}}}},
+		{"log fixed min above data", Panel{LogY: true, YMin: &one, Series: []Series{{Name: "s", X: []float64{0, 1}, Y: []float64{0.1, 0.2}}}}},
+		{"log huge values", Panel{LogX: true, LogY: true, Series: []Series{{Name: "s", X: []float64{1, math.MaxFloat64}, Y: []float64{math.SmallestNonzeroFloat64, math.MaxFloat64}}}}},
+		{"log narrow", Panel{LogX: true, LogY: true, Series: []Series{{Name: "s", X: []float64{6, 9}, Y: []float64{1.1, 1.2}}}}},
+		{"log many series", Panel{LogY: true, Series: many[1:]}},
 	}
 	dir := t.TempDir()
 	for _, tt := range tests {
@@ -250,7 +257,7 @@ func TestWritePNGErrors(t *testing.T) {
 		{name: "empty path", path: "", panels: []Panel{{Series: []Series{ok}}}, want: "empty output path"},
 		{name: "missing directory", path: filepath.Join(dir, "no", "such", "out.png"), panels: []Panel{{Series: []Series{ok}}}, want: filepath.Join(dir, "no", "such", "out.png")},
 		{name: "parent is a file", path: filepath.Join(file, "out.png"), panels: []Panel{{Series: []Series{ok}}}, want: filepath.Join(file, "out.png")},
-		{name: "path is a directory", path: dir, panels: []Panel{{Series: []Series{ok}}}, want: "writing " + dir},
+		{name: "path is a directory", path: dir, panels: []Panel{{Series: []Series{ok}}}, want: "writing PNG: atomicfile: write " + dir + ": "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,8 +349,17 @@ func TestWritePNGReplacesAtomically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if perm := fi.Mode().Perm(); perm != 0o644 {
-		t.Errorf("mode = %v, want 0644", perm)
+	// The mode is 0644 masked by the umask, as os.WriteFile gives.
+	ref := filepath.Join(t.TempDir(), "ref")
+	if err := os.WriteFile(ref, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rfi, err := os.Stat(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm, want := fi.Mode().Perm(), rfi.Mode().Perm(); perm != want {
+		t.Errorf("mode = %v, want %v (0644 under the umask)", perm, want)
 	}
 	if names := dirNames(t, dir); len(names) != 1 || names[0] != "r.png" {
 		t.Errorf("directory holds %q, want only r.png", names)
@@ -351,21 +367,36 @@ func TestWritePNGReplacesAtomically(t *testing.T) {
 }
 
 func TestRenderDeterministic(t *testing.T) {
-	var out [][]byte
-	for range 2 {
-		arms := twoArms(12)
-		p := Panel{Title: "loss", Series: []Series{
-			{Name: "a", X: []float64{1, 2, 3}, Y: arms[0].TrainLoss[:3]},
-			{Name: "b", X: []float64{1, 2, 3}, Y: arms[1].TrainLoss[:3]},
-		}}
-		b, err := render(0, 0, []Panel{p, p})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, b)
+	figures := map[string]func() Figure{
+		"one row": func() Figure {
+			arms := twoArms(12)
+			p := Panel{Title: "loss", Series: []Series{
+				{Name: "a", X: []float64{1, 2, 3}, Y: arms[0].TrainLoss[:3]},
+				{Name: "b", X: []float64{1, 2, 3}, Y: arms[1].TrainLoss[:3]},
+			}}
+			return Figure{Panels: []Panel{p, p}}
+		},
+		"log grid, shared legend": func() Figure {
+			arms := twoArms(12)
+			p := Panel{Title: "loss", LogX: true, LogY: true, Series: []Series{
+				{Name: "a", X: []float64{1, 10, 100}, Y: arms[0].TrainLoss[:3]},
+				{Name: "b", X: []float64{1, 10, 100}, Y: arms[1].TrainLoss[:3]},
+			}}
+			return Figure{Panels: []Panel{p, p, p}, Columns: 2, Legend: LegendBelow}
+		},
 	}
-	if !bytes.Equal(out[0], out[1]) {
-		t.Error("two renderings of the same panels differ")
+	for name, fig := range figures {
+		var out [][]byte
+		for range 2 {
+			b, err := fig().render()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b)
+		}
+		if !bytes.Equal(out[0], out[1]) {
+			t.Errorf("%s: two renderings of the same panels differ", name)
+		}
 	}
 }
 

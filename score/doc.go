@@ -9,7 +9,7 @@
 // so that d/dv E[L(v + r)] = E[L(v + r)·ψ(r)]. The package holds the two
 // halves of every such estimate:
 //
-//   - the draws: [Fill] writes r and ψ(r) for a block of rows that hold
+//   - the draws: [Drawer.Fill] writes r and ψ(r) for a block of rows that hold
 //     copies of a batch, independently ([IID]), in antithetic pairs (copy
 //     2j+1 draws −r of copy 2j), or as a randomized quasi-Monte Carlo point
 //     set across the copies of each example ([QMC]). Every value comes from

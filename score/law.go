@@ -61,6 +61,11 @@ func (l Law) Quantile(u, scale float64) float64 {
 		}
 		return -scale * math.Log(2*(1-u))
 	}
+	// Below ½, erfcinv(2u) keeps the relative accuracy of a small u that
+	// 2u − 1 would lose.
+	if u < 0.5 {
+		return -scale * math.Sqrt2 * math.Erfcinv(2*u)
+	}
 	return scale * math.Sqrt2 * math.Erfinv(2*u-1)
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 
@@ -23,6 +24,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "run directory (default runs/NAME, or runs/NAME-2, -3, ... if taken); never overwritten; with -seeds, the parent of one directory per seed")
 	resume := fs.String("resume", "", "continue the interrupted run in this directory")
 	seeds := fs.String("seeds", "", "comma-separated seeds: run one directory per seed, then print the summarize table")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	var sets setFlags
 	fs.Var(&sets, "set", "override a config key, as key=value (repeatable)")
 	fs.Usage = func() {
@@ -36,6 +38,17 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	// Ctrl-C or SIGTERM stops the run before its next step; completed
 	// epochs stay in the checkpoints, and glr run -resume DIR continues.

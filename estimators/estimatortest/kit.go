@@ -11,8 +11,8 @@
 // Monte Carlo over the pathwise gradient). It checks
 //
 //  1. the mean estimate against the target the settings declare (the
-//     smoothed, noise-free or surrogate gradient, scaled by a variant's
-//     stated shrink): in magnitude and direction, by the norm of the error
+//     smoothed, site-smoothed, pathwise, noise-free or surrogate gradient,
+//     scaled by a variant's stated shrink): in magnitude and direction, by the norm of the error
 //     relative to the target's norm, which a cosine alone cannot see;
 //  2. determinism: the same weights, batch and step give the same estimate,
 //     bit for bit, at GOMAXPROCS 1 and 2;
@@ -120,8 +120,8 @@ type setup struct {
 	batch graph.Rows
 	flat  []float64 // the weights, flattened in parameter order
 	refs  estimators.References
-	// standard errors of Monte Carlo smoothed references
-	smoothSE, siteSE float64
+	// standard errors of Monte Carlo references
+	smoothSE, siteSE, pathSE float64
 }
 
 var setups = struct {
@@ -177,11 +177,20 @@ func newSetup(p *problem) (*setup, error) {
 	for _, d := range []graph.Surrogate{graph.ZeroDerivative, graph.IdentityDerivative, graph.SigmoidDerivative} {
 		s.refs.Surrogate[d] = p.gradient(w, d, size)
 	}
+	// The pathwise gradient through the noise: the smoothed gradient on a
+	// differentiable network.
+	if p.act == graph.Threshold {
+		s.refs.Pathwise, s.pathSE = s.monteCarlo(w, size, 3)
+	}
 	if p.smoothed != nil {
 		s.refs.Smoothed, s.refs.SiteSmoothed = p.smoothed(p, w), p.siteSmoothed(p, w)
+		if p.act != graph.Threshold {
+			s.refs.Pathwise = s.refs.Smoothed
+		}
 		return s, nil
 	}
 	s.refs.Smoothed, s.smoothSE = s.monteCarlo(w, size, 3)
+	s.refs.Pathwise, s.pathSE = s.refs.Smoothed, s.smoothSE
 	// Each site's parameters from a run with noise at that site alone.
 	hidden, hiddenSE := s.monteCarlo(w, size, 1)
 	output, outputSE := s.monteCarlo(w, size, 2)
@@ -257,6 +266,8 @@ func target(settings estimators.Settings, s *setup) ([]float64, float64, error) 
 		return s.refs.Smoothed, s.smoothSE, nil
 	case estimators.SiteSmoothed:
 		return s.refs.SiteSmoothed, s.siteSE, nil
+	case estimators.Pathwise:
+		return s.refs.Pathwise, s.pathSE, nil
 	case estimators.NoiseFree:
 		return s.refs.NoiseFree, 0, nil
 	}

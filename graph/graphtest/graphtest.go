@@ -8,10 +8,15 @@
 //     expected values;
 //  3. symbolic gradient: for every input the op declares differentiable,
 //     gorgonia.Grad through the op matches central finite differences of
-//     Do; an op differentiable in no input must make gorgonia.Grad fail;
+//     Do (or the gradient the case states, for an op whose backward pass is
+//     by design not the derivative of Do); an op differentiable in no input
+//     must make gorgonia.Grad fail;
 //  4. identity: two instances applied to the same inputs stay two nodes
 //     (Gorgonia merges nodes whose hashes are equal, so an op's WriteHash
 //     must carry everything that makes an instance distinct).
+//
+// An op may return a tensor or a scalar (*gorgonia.F64), such as a mean that
+// serves as a cost.
 package graphtest
 
 import (
@@ -24,7 +29,8 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Case describes one op to check. Inputs are float64 tensors.
+// Case describes one op to check. Inputs are float64 tensors, and so are the
+// op's results.
 type Case struct {
 	Name string
 	// New returns a new instance of the op. Instances with different
@@ -33,10 +39,19 @@ type Case struct {
 	New func(instance int) G.Op
 	// Inputs are the op's arguments.
 	Inputs []*tensor.Dense
-	// Want returns the expected result of op on the inputs. It runs after
-	// Prepare, so a stochastic op can report its held draw. Nil skips the
-	// forward-value check.
+	// Want returns the expected result of op on the inputs (for a scalar
+	// result, a tensor of scalar shape: tensor.New(tensor.FromScalar(v))).
+	// It runs after the op has run on the inputs, so a stochastic op can
+	// report its draw. Nil skips the forward-value check.
 	Want func(op G.Op, inputs []*tensor.Dense) *tensor.Dense
+	// WantGrad, if set, replaces the finite differences of the gradient
+	// check: it returns the gradient that gorgonia.Grad through op must give
+	// of the cost Σ upstream ⊙ op(inputs), one tensor per input (nil for an
+	// input the op is not differentiable in). It serves ops whose backward
+	// pass is by design not the derivative of Do, such as a step with a
+	// straight-through surrogate derivative. upstream has the shape of the
+	// op's result.
+	WantGrad func(op G.Op, inputs []*tensor.Dense, upstream *tensor.Dense) []*tensor.Dense
 	// Prepare, if set, readies a new instance before it is used, for
 	// example by drawing noise once and then holding the draw so that the
 	// op is a deterministic function for finite differences.
@@ -152,11 +167,17 @@ func checkForward(c Case) error {
 		return fmt.Errorf("run: %w", err)
 	}
 	want := c.Want(op, c.Inputs)
-	got, ok := out.Value().(*tensor.Dense)
-	if !ok || !got.Shape().Eq(want.Shape()) {
+	gv, err := values(out.Value())
+	if err != nil {
+		return err
+	}
+	if !out.Value().Shape().Eq(want.Shape()) {
 		return fmt.Errorf("got shape %v, want %v", out.Value().Shape(), want.Shape())
 	}
-	gv, wv := float64s(got), float64s(want)
+	wv, err := values(want)
+	if err != nil {
+		return fmt.Errorf("want: %w", err)
+	}
 	for i := range wv {
 		if d := math.Abs(gv[i] - wv[i]); d > 1e-12*math.Max(1, math.Abs(wv[i])) {
 			return fmt.Errorf("element %d is %v, want %v", i, gv[i], wv[i])
@@ -183,19 +204,9 @@ func checkGradient(c Case) error {
 	}
 	// Reduce the output to a scalar with fixed random weights, so every
 	// output element contributes to the checked gradient.
-	rng := rand.New(rand.NewPCG(1, 2))
-	weights := tensor.New(tensor.WithShape(out.Shape().Clone()...), tensor.Of(tensor.Float64))
-	for i := range weights.Float64s() {
-		weights.Float64s()[i] = rng.NormFloat64()
-	}
-	wn := G.NewTensor(g, tensor.Float64, out.Dims(), G.WithShape(out.Shape().Clone()...), G.WithName("weights"), G.WithValue(weights))
-	prod, err := G.HadamardProd(out, wn)
+	weights, cost, err := weightedSum(g, out)
 	if err != nil {
-		return fmt.Errorf("weight the output: %w", err)
-	}
-	cost, err := G.Sum(prod)
-	if err != nil {
-		return fmt.Errorf("sum the output: %w", err)
+		return err
 	}
 	var diffNodes G.Nodes
 	var diffIdx []int
@@ -218,6 +229,32 @@ func checkGradient(c Case) error {
 	if err := run(g); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
+	// Copy the symbolic gradients before Do runs again: an op's gradient
+	// may read buffers of the op's own forward pass.
+	sym := make([][]float64, len(grads))
+	for k, gr := range grads {
+		v, err := values(gr.Value())
+		if err != nil {
+			return fmt.Errorf("gradient of input %d: %w", diffIdx[k], err)
+		}
+		sym[k] = append([]float64(nil), v...)
+	}
+	if c.WantGrad != nil {
+		want := c.WantGrad(op, c.Inputs, weights)
+		for k, i := range diffIdx {
+			if i >= len(want) || want[i] == nil {
+				return fmt.Errorf("input %d: WantGrad gives no gradient for a differentiable input", i)
+			}
+			wv, err := values(want[i])
+			if err != nil {
+				return fmt.Errorf("WantGrad: input %d: %w", i, err)
+			}
+			if e := relErr(sym[k], wv); e > c.Tol {
+				return fmt.Errorf("input %d: relative error %.3g between gorgonia.Grad and the stated gradient exceeds %g\nsymbolic %v\nstated   %v", i, e, c.Tol, sym[k], wv)
+			}
+		}
+		return nil
+	}
 	// Finite differences of Σ weights ⊙ op(inputs), through Do.
 	value := func(vals []*tensor.Dense) (float64, error) {
 		args := make([]G.Value, len(vals))
@@ -228,9 +265,14 @@ func checkGradient(c Case) error {
 		if err != nil {
 			return 0, err
 		}
+		rv, err := values(res)
+		if err != nil {
+			return 0, err
+		}
+		w, _ := values(weights)
 		var s float64
-		for i, v := range float64s(res.(*tensor.Dense)) {
-			s += v * weights.Float64s()[i]
+		for i, v := range rv {
+			s += v * w[i]
 		}
 		return s, nil
 	}
@@ -256,9 +298,8 @@ func checkGradient(c Case) error {
 			x[j] = orig
 			num[j] = (up - down) / (2 * c.Step)
 		}
-		got := float64s(grads[k].Value().(*tensor.Dense))
-		if e := relErr(got, num); e > c.Tol {
-			return fmt.Errorf("input %d: relative error %.3g between gorgonia.Grad and finite differences exceeds %g\nsymbolic %v\nnumeric  %v", i, e, c.Tol, got, num)
+		if e := relErr(sym[k], num); e > c.Tol {
+			return fmt.Errorf("input %d: relative error %.3g between gorgonia.Grad and finite differences exceeds %g\nsymbolic %v\nnumeric  %v", i, e, c.Tol, sym[k], num)
 		}
 	}
 	return nil
@@ -289,14 +330,49 @@ func checkDistinct(c Case) error {
 	return nil
 }
 
-func float64s(t *tensor.Dense) []float64 {
-	if d, ok := t.Data().([]float64); ok {
-		return d
+// weightedSum adds to g the cost Σ weights ⊙ out, with weights fixed
+// standard normal values of out's shape (a scalar for a scalar out).
+func weightedSum(g *G.ExprGraph, out *G.Node) (*tensor.Dense, *G.Node, error) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	if out.IsScalar() {
+		w := tensor.New(tensor.FromScalar(rng.NormFloat64()))
+		wn := G.NewScalar(g, tensor.Float64, G.WithName("weights"), G.WithValue(w.ScalarValue()))
+		cost, err := G.Mul(out, wn)
+		if err != nil {
+			return nil, nil, fmt.Errorf("weight the output: %w", err)
+		}
+		return w, cost, nil
 	}
-	if d, ok := t.Data().(float64); ok {
-		return []float64{d}
+	w := tensor.New(tensor.WithShape(out.Shape().Clone()...), tensor.Of(tensor.Float64))
+	for i := range w.Float64s() {
+		w.Float64s()[i] = rng.NormFloat64()
 	}
-	return nil
+	wn := G.NewTensor(g, tensor.Float64, out.Dims(), G.WithShape(out.Shape().Clone()...), G.WithName("weights"), G.WithValue(w))
+	prod, err := G.HadamardProd(out, wn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("weight the output: %w", err)
+	}
+	cost, err := G.Sum(prod)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sum the output: %w", err)
+	}
+	return w, cost, nil
+}
+
+// values returns the float64 elements of a tensor or scalar value.
+func values(v G.Value) ([]float64, error) {
+	switch t := v.(type) {
+	case *G.F64:
+		return []float64{float64(*t)}, nil
+	case *tensor.Dense:
+		switch d := t.Data().(type) {
+		case []float64:
+			return d, nil
+		case float64:
+			return []float64{d}, nil
+		}
+	}
+	return nil, fmt.Errorf("want a float64 tensor or scalar, got %T", v)
 }
 
 func relErr(got, want []float64) float64 {

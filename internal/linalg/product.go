@@ -38,11 +38,12 @@ const (
 // The zero value is ready to use. A Product must not be used by several
 // goroutines at once; give each goroutine its own.
 type Product[T Float] struct {
-	work []T // the transposed left operand; grown, never shrunk
+	work  []T // the transposed left operand; grown, never shrunk
+	workB []T // the transposed right operand, for the dot-product kernel
 	// body and transposeBody are p.tiles and p.transpose, built once so
 	// that parallel.For does not allocate.
-	body, transposeBody func(lo, hi int)
-	noCopy              bool // multiply a transposed A as it is (benchmarks only)
+	body, transposeBody, transposeBBody func(lo, hi int)
+	noCopy                              bool // multiply a transposed A as it is (benchmarks only)
 
 	// The product being computed, set for the duration of one call.
 	kern          kernel[T]
@@ -70,7 +71,7 @@ func (p *Product[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda 
 		return
 	}
 	if p.body == nil {
-		p.body, p.transposeBody = p.tiles, p.transpose
+		p.body, p.transposeBody, p.transposeBBody = p.tiles, p.transpose, p.transposeB
 	}
 	p.kern, p.tA, p.tB = kern, flag(transA), flag(transB)
 	p.m, p.n, p.k, p.alpha, p.beta = m, n, k, alpha, beta
@@ -82,6 +83,17 @@ func (p *Product[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda 
 		parallel.For(m, tile, p.transposeBody)
 		p.tA, p.a, p.lda = blas.NoTrans, p.work, k
 	}
+	// gonum's kernels multiply A·B as axpys along the rows of B, and A·Bᵀ
+	// as dot products along k. The dot products are faster in float32
+	// always, and in float64 when B is narrow (short axpys cost more than
+	// they compute); a transposed copy of B costs k·n, against m·n·k.
+	if !transB && k > 0 && alpha != 0 && !p.noCopy && dotFaster[T](n, k) && !sparse(p.a, m*k) {
+		if len(p.workB) < n*k {
+			p.workB = make([]T, n*k)
+		}
+		parallel.For(n, tile, p.transposeBBody)
+		p.tB, p.b, p.ldb = blas.Trans, p.workB, k
+	}
 	p.tilesN = (n + tileN - 1) / tileN
 	parallel.For(p.tilesN*((m+tileM-1)/tileM), 1, p.body)
 	p.a, p.b, p.c = nil, nil, nil // keep no caller memory alive
@@ -89,6 +101,42 @@ func (p *Product[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda 
 
 // transpose copies columns [lo, hi) of the stored k×m matrix A to rows
 // [lo, hi) of the work buffer, which holds Aᵀ as an m×k matrix.
+// dotFaster reports whether the dot-product kernel beats the axpy kernel for
+// a right operand of k × n (measured with gonum v0.11 on amd64: float32 NT
+// 1.2–6× NN for every shape tried, float64 NT 2–3× NN for n ≤ 16 and within
+// ±20 % above).
+func dotFaster[T Float](n, k int) bool {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return k >= 16
+	}
+	return n <= 16 && k >= 16
+}
+
+// sparse reports whether at least half of a sample of the first size values
+// of a are zero. gonum's axpy kernel skips the zeros of A, and for inputs
+// such as MNIST images (four fifths zeros) that beats any dot product.
+func sparse[T Float](a []T, size int) bool {
+	const samples = 256
+	if size == 0 {
+		return false
+	}
+	step := max(1, size/samples)
+	zeros, seen := 0, 0
+	for i := 0; i < size && i < len(a); i += step {
+		if a[i] == 0 {
+			zeros++
+		}
+		seen++
+	}
+	return 2*zeros >= seen
+}
+
+// transposeB copies columns [lo, hi) of B, k × n, into rows of workB.
+func (p *Product[T]) transposeB(lo, hi int) {
+	transpose(p.workB[lo*p.k:], p.k, p.b[lo:], p.ldb, p.k, hi-lo)
+}
+
 func (p *Product[T]) transpose(lo, hi int) {
 	transpose(p.work[lo*p.k:], p.k, p.a[lo:], p.lda, p.k, hi-lo)
 }
