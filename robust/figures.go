@@ -24,8 +24,9 @@ var titles = map[string]string{
 
 // writeFigures writes accuracy-vs-eps.png, one panel per ε-bounded set and
 // the worst case, and accuracy-vs-severity.png, one panel per corruption,
-// each with a line per model, the clean accuracy at ε or severity 0 and the
-// accuracy axis fixed to [0, 1]. A figure without panels is not written.
+// each with a line per model that starts at the clean accuracy at ε or
+// severity 0, the accuracy axis fixed to [0, 1], and one legend for the
+// figure. A figure without panels is not written.
 func writeFigures(dir string, rows []Row) error {
 	var attacks, corruptions []string
 	for _, r := range rows {
@@ -46,7 +47,7 @@ func writeFigures(dir string, rows []Row) error {
 		}
 	}
 	if len(corruptions) > 0 {
-		return writeFigure(filepath.Join(dir, SeverityFigure), panels(rows, corruptions, "severity"))
+		return writeFigure(filepath.Join(dir, SeverityFigure), panels(rows, corruptions, "severity (0: clean)"))
 	}
 	return nil
 }
@@ -97,9 +98,23 @@ func panels(rows []Row, sets []string, xlabel string) []plots.Panel {
 	return out
 }
 
-// writeFigure draws the panels side by side, each DefaultPanelWidth
-// pixels wide if the image allows.
+// Sizes of the figures' panels and of their shared legend, in pixels.
+const (
+	panelWidth  = 420
+	panelHeight = 340
+	legendRoom  = 70
+)
+
+// writeFigure draws the panels in a grid of up to three columns (four
+// beyond six panels), each panelWidth×panelHeight pixels, with one legend
+// for the whole figure below them.
 func writeFigure(path string, ps []plots.Panel) error {
-	width := min(len(ps)*plots.DefaultPanelWidth, plots.MaxSide)
-	return plots.WritePNG(path, width, 0, ps...)
+	cols := min(len(ps), 3)
+	if len(ps) > 6 {
+		cols = 4
+	}
+	rows := (len(ps) + cols - 1) / cols
+	f := plots.Figure{Panels: ps, Columns: cols, Legend: plots.LegendBelow,
+		Width: cols * panelWidth, Height: rows*panelHeight + legendRoom}
+	return f.WritePNG(path)
 }
