@@ -18,24 +18,24 @@ import (
 var robustFlags = []struct {
 	name, key, usage string
 }{
-	{"protocol", "protocol", `"glr-adv": the robustness protocol of the reference code (GLR_ADV): its sets, and its substitute (configs/substitute-mnist.toml) trained into OUT/substitute unless -substitute is given`},
-	{"sets", "sets", "comma-separated sets (default: the glr-adv protocol's); all: " + strings.Join(robust.AllSets(), ",")},
-	{"eps", "eps", "comma-separated L∞ budgets of the ε-bounded attacks"},
-	{"severities", "severities", "comma-separated corruption severities, integers in [1, 5]"},
-	{"n", "n", "evaluate on the first N test images (0: all)"},
-	{"seed", "seed", "seed of every random choice: corruptions, attack draws, noise of noisy models, the substitute's training"},
-	{"substitute", "substitute.run", "run directory or checkpoint of the substitute for the transfer attacks"},
-	{"train-substitute", "substitute.train", "shipped experiment to train as the substitute into OUT/substitute (e.g. substitute-mnist)"},
-	{"out", "out", "output directory, never overwritten (default runs/robust, -2, ...)"},
-	{"queries", "attack.queries", "square: queries per image"},
-	{"p-init", "attack.p_init", "square: initial fraction of the pixels a query changes"},
-	{"hsj-queries", "attack.hsj_queries", "hopskipjump: queries per image"},
-	{"pgd-steps", "attack.pgd_steps", "steps of pgd, bpda-pgd and zo-pgd"},
-	{"restarts", "attack.restarts", "runs of pgd, bpda-pgd and zo-pgd; more than 1 start at random points"},
-	{"zo-samples", "attack.zo_samples", "zo-fgsm, zo-pgd: loss evaluations per image and step (even)"},
-	{"zo-sigma", "attack.zo_sigma", "zo-fgsm, zo-pgd: Gaussian smoothing scale of the input"},
-	{"bpda", "attack.bpda", "bpda-pgd: backward pass of each threshold, identity | sigmoid"},
-	{"eot", "attack.eot", "models that predict with noise (noise.at_eval): draws averaged per gradient and per accuracy"},
+	{"protocol", "protocol", "`NAME` glr-adv: the robustness protocol of the reference code (GLR_ADV): its sets, and its substitute (configs/substitute-mnist.toml) trained into OUT/substitute unless -substitute is given"},
+	{"sets", "sets", "comma-separated `LIST` of sets (default: the glr-adv protocol's); all: " + strings.Join(robust.AllSets(), ",")},
+	{"eps", "eps", "comma-separated `LIST` of the L∞ budgets of the ε-bounded attacks"},
+	{"severities", "severities", "comma-separated `LIST` of corruption severities, integers in [1, 5]"},
+	{"n", "n", "evaluate on the first `N` test images (0: all)"},
+	{"seed", "seed", "`SEED` of every random choice: corruptions, attack draws, noise of noisy models, the substitute's training"},
+	{"substitute", "substitute.run", "run directory or checkpoint `PATH` of the substitute for the transfer attacks"},
+	{"train-substitute", "substitute.train", "shipped experiment `NAME` to train as the substitute into OUT/substitute (e.g. substitute-mnist)"},
+	{"out", "out", "output `DIR`, never overwritten (default runs/robust, -2, ...)"},
+	{"queries", "attack.queries", "square: `N` queries per image"},
+	{"p-init", "attack.p_init", "square: initial `FRACTION` of the pixels a query changes"},
+	{"hsj-queries", "attack.hsj_queries", "hopskipjump: `N` queries per image"},
+	{"pgd-steps", "attack.pgd_steps", "`N` steps of pgd, bpda-pgd and zo-pgd"},
+	{"restarts", "attack.restarts", "`N` runs of pgd, bpda-pgd and zo-pgd; more than 1 start at random points"},
+	{"zo-samples", "attack.zo_samples", "zo-fgsm, zo-pgd: `N` loss evaluations per image and step (even)"},
+	{"zo-sigma", "attack.zo_sigma", "zo-fgsm, zo-pgd: Gaussian smoothing scale `SIGMA` of the input"},
+	{"bpda", "attack.bpda", "bpda-pgd: backward pass of each threshold, `identity|sigmoid`"},
+	{"eot", "attack.eot", "models that predict with noise (noise.at_eval): `N` draws averaged per gradient and per accuracy"},
 }
 
 func robustCmd(args []string, stdout, stderr io.Writer) error {
@@ -60,7 +60,7 @@ func (t trimmed) Unwrap() error { return t.err }
 func robustMain(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("robust", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	config := fs.String("config", "", "robustness file (TOML; see docs/robustness.md); flags given as well replace its values")
+	config := fs.String("config", "", "robustness `FILE` (TOML; see docs/robustness.md); flags given as well replace its values")
 	asJSON := fs.Bool("json", false, `print the rows as JSON: [{"model","set","param","accuracy","draws"}, ...]`)
 	def := configs.DefaultRobustness()
 	values := map[string]flag.Value{}
