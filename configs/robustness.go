@@ -230,19 +230,34 @@ func ParseRobustness(path string, data []byte, overrides ...Override) (*Robustne
 	return &r, joinErrors(errs)
 }
 
-// override sets the field of key in r to o.Value.
-func override(r *Robustness, o Override) error {
+// Field returns a pointer to the field of r that holds key, a dotted key
+// such as "n" or "attack.queries" (a *string, *int, *uint64, *float64,
+// *[]string, *[]int or *[]float64), or nil if there is no such key.
+func (r *Robustness) Field(key string) any {
 	v := reflect.ValueOf(r).Elem()
-	for seg := range strings.SplitSeq(o.Key, ".") {
-		if v.Kind() != reflect.Struct {
-			return fmt.Errorf("no robustness key %q", o.Key)
+	for seg := range strings.SplitSeq(key, ".") {
+		if v.Kind() != reflect.Struct || seg == "" {
+			return nil
 		}
 		f, ok := fieldByName(v.Type(), seg)
 		if !ok {
-			return fmt.Errorf("no robustness key %q", o.Key)
+			return nil
 		}
 		v = v.FieldByIndex(f.Index)
 	}
+	if v.Kind() == reflect.Struct {
+		return nil
+	}
+	return v.Addr().Interface()
+}
+
+// override sets the field of key in r to o.Value.
+func override(r *Robustness, o Override) error {
+	p := r.Field(o.Key)
+	if p == nil {
+		return fmt.Errorf("no robustness key %q", o.Key)
+	}
+	v := reflect.ValueOf(p).Elem()
 	x := reflect.ValueOf(o.Value)
 	if !x.IsValid() || x.Type() != v.Type() {
 		return fmt.Errorf("key %q holds a %v, not a %T", o.Key, v.Type(), o.Value)

@@ -262,3 +262,19 @@ func TestShippedRobustnessFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestRobustnessField checks Field on leaves, tables and unknown keys.
+func TestRobustnessField(t *testing.T) {
+	r := DefaultRobustness()
+	if p, ok := r.Field("attack.queries").(*int); !ok || p != &r.Attack.Queries {
+		t.Errorf("Field(attack.queries) = %v", r.Field("attack.queries"))
+	}
+	if p, ok := r.Field("sets").(*[]string); !ok || p != &r.Sets {
+		t.Errorf("Field(sets) = %v", r.Field("sets"))
+	}
+	for _, key := range []string{"attack", "attack.nope", "n.x", "Source", ""} {
+		if p := r.Field(key); p != nil {
+			t.Errorf("Field(%q) = %v, want nil", key, p)
+		}
+	}
+}

@@ -155,46 +155,9 @@ type settingValue struct {
 }
 
 func newSettingValue(r *configs.Robustness, key string) *settingValue {
-	var field any
-	switch key {
-	case "protocol":
-		field = &r.Protocol
-	case "sets":
-		field = &r.Sets
-	case "eps":
-		field = &r.Eps
-	case "severities":
-		field = &r.Severities
-	case "n":
-		field = &r.N
-	case "seed":
-		field = &r.Seed
-	case "substitute.run":
-		field = &r.Substitute.Run
-	case "substitute.train":
-		field = &r.Substitute.Train
-	case "out":
-		field = &r.Out
-	case "attack.queries":
-		field = &r.Attack.Queries
-	case "attack.p_init":
-		field = &r.Attack.PInit
-	case "attack.hsj_queries":
-		field = &r.Attack.HSJQueries
-	case "attack.pgd_steps":
-		field = &r.Attack.PGDSteps
-	case "attack.restarts":
-		field = &r.Attack.Restarts
-	case "attack.zo_samples":
-		field = &r.Attack.ZOSamples
-	case "attack.zo_sigma":
-		field = &r.Attack.ZOSigma
-	case "attack.bpda":
-		field = &r.Attack.BPDA
-	case "attack.eot":
-		field = &r.Attack.EOT
-	default:
-		panic("glr robust: no flag for key " + key) // a programming error, caught by the tests
+	field := r.Field(key)
+	if field == nil {
+		panic("glr robust: no robustness key " + key) // a programming error, caught by the tests
 	}
 	return &settingValue{field}
 }
