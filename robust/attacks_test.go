@@ -3,6 +3,7 @@ package robust
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -247,5 +248,33 @@ func TestEOT(t *testing.T) {
 	}
 	if a := mean(frac); math.Abs(a*4*float64(e.n)-math.Round(a*4*float64(e.n))) > 1e-9 {
 		t.Errorf("accuracy %v is not a count of %d predictions", a, 4*e.n)
+	}
+}
+
+// TestDeterminism checks that the same settings give the same numbers
+// whatever GOMAXPROCS is, noise of a noisy model included, and that
+// another seed gives other numbers.
+func TestDeterminism(t *testing.T) {
+	trained, test := load(t, "tiny-bp", "tiny-noisy")
+	s := settings(SetPGD, SetZOFGSM, SetSquare, SetHopSkipJump, "gaussian")
+	s.N = 30
+	s.Eps = []float64{0.1}
+	s.Attack.Restarts = 2
+	evaluate := func(procs int, seed uint64) []Row {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		s := s
+		s.Seed = seed
+		res, err := Evaluate(trained, test, Options{Settings: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Rows
+	}
+	one, two := evaluate(1, 3), evaluate(2, 3)
+	if !slices.Equal(one, two) {
+		t.Errorf("GOMAXPROCS 1 and 2 differ:\n%v\n%v", one, two)
+	}
+	if other := evaluate(2, 4); slices.Equal(one, other) {
+		t.Error("seeds 3 and 4 give the same rows")
 	}
 }

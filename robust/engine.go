@@ -185,7 +185,7 @@ func (e *evaluation) runSet(set string) error {
 		for _, tg := range e.targets {
 			c, err := e.count(tg, set, 0, e.x)
 			if err != nil {
-				return err
+				return fmt.Errorf("robust: %s on %s: %w", set, tg.name, err)
 			}
 			for k := range e.s.Eps {
 				tg.correct[k] = append(tg.correct[k], c)
@@ -204,7 +204,7 @@ func (e *evaluation) runSet(set string) error {
 			}
 			for _, tg := range e.targets {
 				if err := e.attacked(tg, set, k, adv); err != nil {
-					return err
+					return fmt.Errorf("robust: %s on %s ε=%g: %w", set, tg.name, eps, err)
 				}
 			}
 		}
@@ -220,7 +220,7 @@ func (e *evaluation) runSet(set string) error {
 		}
 		for _, tg := range e.targets {
 			if _, err := e.count(tg, set, 0, adv); err != nil {
-				return err
+				return fmt.Errorf("robust: %s on %s: %w", set, tg.name, err)
 			}
 		}
 		return nil
@@ -248,55 +248,60 @@ func (e *evaluation) attackModel(tg *target, set string) error {
 		e.skip(tg, set, "a threshold network's backpropagated input gradient is zero; bpda-pgd, zo-fgsm, zo-pgd, square and hopskipjump attack it")
 		return nil
 	}
-	fail := func(eps float64, err error) error {
-		return fmt.Errorf("robust: %s on %s ε=%g: %w", set, tg.name, eps, err)
-	}
 	if set == SetHopSkipJump {
-		m, err := tg.model(e.key(set, 0, "model"))
-		if err != nil {
-			return fail(0, err)
-		}
-		res, err := attack.HopSkipJump(m, e.x, e.labels, attack.HSJOptions{
-			Queries: e.s.Attack.HSJQueries, BatchStarts: true, Rng: e.rng(set, 0, "draws")})
-		if err != nil {
-			return fail(0, err)
-		}
-		advs, err := res.AtEps(e.s.Eps)
-		if err != nil {
-			return fail(0, err)
-		}
-		for k := range e.s.Eps {
-			if err := e.attacked(tg, set, k, advs[k]); err != nil {
-				return err
-			}
+		if err := e.hopSkipJump(tg); err != nil {
+			return fmt.Errorf("robust: %s on %s: %w", set, tg.name, err)
 		}
 		return nil
 	}
 	for k, eps := range e.s.Eps {
-		var adv []float64
-		var err error
-		switch set {
-		case SetSquare:
-			err = e.square(tg, k)
-			if err != nil {
-				return fail(eps, err)
-			}
-			continue
-		case SetFGSM, SetZOFGSM:
-			var g attack.GradientModel
-			if g, err = e.gradient(tg, set, eps); err == nil {
-				adv, err = attack.FGSM(g, e.x, e.labels, eps)
-			}
-		default: // pgd, bpda-pgd, zo-pgd
-			var g attack.GradientModel
-			if g, err = e.gradient(tg, set, eps); err == nil {
-				adv, err = attack.PGD(g, e.x, e.labels, eps, e.pgdOptions(tg, eps))
-			}
+		if err := e.attackAt(tg, set, k); err != nil {
+			return fmt.Errorf("robust: %s on %s ε=%g: %w", set, tg.name, eps, err)
 		}
-		if err != nil {
-			return fail(eps, err)
-		}
-		if err := e.attacked(tg, set, k, adv); err != nil {
+	}
+	return nil
+}
+
+// attackAt runs the attack set on the target at budget k.
+func (e *evaluation) attackAt(tg *target, set string, k int) error {
+	eps := e.s.Eps[k]
+	if set == SetSquare {
+		return e.square(tg, k)
+	}
+	g, err := e.gradient(tg, set, eps)
+	if err != nil {
+		return err
+	}
+	var adv []float64
+	if set == SetFGSM || set == SetZOFGSM {
+		adv, err = attack.FGSM(g, e.x, e.labels, eps)
+	} else { // pgd, bpda-pgd, zo-pgd
+		adv, err = attack.PGD(g, e.x, e.labels, eps, e.pgdOptions(tg, eps))
+	}
+	if err != nil {
+		return err
+	}
+	return e.attacked(tg, set, k, adv)
+}
+
+// hopSkipJump runs HopSkipJump on the target once and counts the images it
+// gives at every budget.
+func (e *evaluation) hopSkipJump(tg *target) error {
+	m, err := tg.model(e.key(SetHopSkipJump, 0, "model"))
+	if err != nil {
+		return err
+	}
+	res, err := attack.HopSkipJump(m, e.x, e.labels, attack.HSJOptions{
+		Queries: e.s.Attack.HSJQueries, BatchStarts: true, Rng: e.rng(SetHopSkipJump, 0, "draws")})
+	if err != nil {
+		return err
+	}
+	advs, err := res.AtEps(e.s.Eps)
+	if err != nil {
+		return err
+	}
+	for k := range e.s.Eps {
+		if err := e.attacked(tg, SetHopSkipJump, k, advs[k]); err != nil {
 			return err
 		}
 	}
@@ -351,7 +356,6 @@ func (e *evaluation) square(tg *target, k int) error {
 		rules = append(rules, true)
 	}
 	var best []float64
-	var bestAdv []float64
 	for _, acceptEqual := range rules {
 		role := "paper"
 		if acceptEqual {
@@ -375,15 +379,11 @@ func (e *evaluation) square(tg *target, k int) error {
 			return err
 		}
 		if best == nil {
-			best, bestAdv = c, res.Adv
+			best = c
 			continue
 		}
-		d := e.w * e.h
-		for i := range best {
-			if c[i] < best[i] {
-				best[i] = c[i]
-				copy(bestAdv[i*d:(i+1)*d], res.Adv[i*d:(i+1)*d])
-			}
+		for i, v := range c {
+			best[i] = math.Min(best[i], v)
 		}
 	}
 	e.record(tg, SetSquare, eps, best)
@@ -413,11 +413,11 @@ func (e *evaluation) check(tg *target, set string, eps float64, adv []float64) e
 		e.onImages(tg.name, set, eps, e.x, adv)
 	}
 	if len(adv) != len(e.x) {
-		return fmt.Errorf("robust: %s on %s ε=%g: %d values for %d", set, tg.name, eps, len(adv), len(e.x))
+		return fmt.Errorf("%d attacked values for %d", len(adv), len(e.x))
 	}
 	for j, v := range adv {
 		if !(v >= 0 && v <= 1) || math.Abs(v-e.x[j]) > eps {
-			return fmt.Errorf("robust: %s on %s ε=%g: value %d is %v, outside [0, 1] ∩ [%v − ε, %v + ε]", set, tg.name, eps, j, v, e.x[j], e.x[j])
+			return fmt.Errorf("attacked value %d is %v, outside [0, 1] ∩ [%v − ε, %v + ε]", j, v, e.x[j], e.x[j])
 		}
 	}
 	return nil
@@ -439,14 +439,14 @@ func (e *evaluation) count(tg *target, set string, param float64, xs []float64) 
 func (e *evaluation) correctness(tg *target, set string, param float64, xs []float64, role string) ([]float64, error) {
 	m, err := tg.model(e.key(set, param, "evaluation "+role))
 	if err != nil {
-		return nil, fmt.Errorf("robust: %s on %s: %w", set, tg.name, err)
+		return nil, err
 	}
 	draws := e.draws(tg)
 	frac := make([]float64, e.n)
 	for range draws {
 		ok, err := attack.Correct(m, xs, e.labels)
 		if err != nil {
-			return nil, fmt.Errorf("robust: %s on %s: %w", set, tg.name, err)
+			return nil, err
 		}
 		for i, c := range ok {
 			if c {
@@ -520,7 +520,7 @@ func (e *evaluation) corruption(set string) error {
 		}
 		for _, tg := range e.targets {
 			if _, err := e.count(tg, set, float64(sev), out); err != nil {
-				return err
+				return fmt.Errorf("robust: %s on %s at severity %d: %w", set, tg.name, sev, err)
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package robust
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -124,5 +126,42 @@ func TestReadReportErrors(t *testing.T) {
 		if _, err := ReadReport(path); err == nil {
 			t.Errorf("%s: ReadReport accepted %s", name, body)
 		}
+	}
+}
+
+// TestCheck checks the evaluation's own guard on attacked images.
+func TestCheck(t *testing.T) {
+	trained, test := load(t, "tiny-bp")
+	s := settings(SetClean)
+	s.N = 2
+	e, err := newEvaluation(trained, test, Options{Settings: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := e.targets[0]
+	adv := append([]float64(nil), e.x...)
+	if err := e.check(tg, SetPGD, 0.1, adv); err != nil {
+		t.Errorf("clean images: %v", err)
+	}
+	adv[300] = e.x[300] + 0.1
+	if adv[300] > 1 {
+		adv[300] = e.x[300] - 0.1
+	}
+	if err := e.check(tg, SetPGD, 0.1, adv); err != nil && adv[300] >= 0 && adv[300] <= 1 {
+		t.Errorf("a change of exactly ε: %v", err)
+	}
+	far := e.x[300] + 0.25
+	if far > 1 {
+		far = e.x[300] - 0.25
+	}
+	for _, v := range []float64{far, -0.01, 1.01, math.NaN()} {
+		adv[300] = v
+		want := fmt.Sprintf("attacked value 300 is %v, outside [0, 1] ∩ [%v − ε, %v + ε]", v, e.x[300], e.x[300])
+		if err := e.check(tg, SetPGD, 0.1, adv); err == nil || err.Error() != want {
+			t.Errorf("value %v: error %v, want %s", v, err, want)
+		}
+	}
+	if err := e.check(tg, SetPGD, 0.1, adv[:5]); err == nil || err.Error() != "5 attacked values for 1568" {
+		t.Errorf("short batch: %v", err)
 	}
 }
