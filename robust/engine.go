@@ -309,22 +309,25 @@ func (e *evaluation) hopSkipJump(tg *target) error {
 }
 
 // gradient returns the gradient model a gradient attack set uses on the
-// target at budget eps: the model's own, its BPDA surrogate or the
-// zeroth-order estimate, averaged over attack.eot draws for a noisy model.
+// target at budget eps: the model's own, its BPDA surrogate (for bpda-pgd,
+// and for the transfer attacks on a threshold substitute, whose own
+// gradient is zero) or the zeroth-order estimate, averaged over attack.eot
+// draws for a noisy model.
 func (e *evaluation) gradient(tg *target, set string, eps float64) (attack.GradientModel, error) {
 	m, err := tg.model(e.key(set, eps, "model"))
 	if err != nil {
 		return nil, err
 	}
 	var g attack.GradientModel = m
-	switch set {
-	case SetBPDAPGD:
+	transfer := set == SetFGSMTransfer || set == SetLBFGSTransfer
+	switch {
+	case set == SetBPDAPGD || transfer && tg.threshold:
 		sur, err := tg.surrogate(e.key(set, eps, "surrogate"), e.surr)
 		if err != nil {
 			return nil, err
 		}
 		g = attack.BPDA{Model: m, Surrogate: sur}
-	case SetZOFGSM, SetZOPGD:
+	case set == SetZOFGSM || set == SetZOPGD:
 		g = &attack.ZerothOrder{Model: m, Samples: e.s.Attack.ZOSamples, Sigma: e.s.Attack.ZOSigma, Antithetic: true,
 			Rng: e.rng(set, eps, "zeroth-order"), MaxRows: 1000}
 	}

@@ -170,3 +170,32 @@ func TestEverySet(t *testing.T) {
 		}
 	}
 }
+
+// TestThresholdSubstitute checks that the transfer attacks crafted on a
+// threshold substitute go through its BPDA surrogate: its own input
+// gradient is zero and would leave every image unchanged.
+func TestThresholdSubstitute(t *testing.T) {
+	trained, test := load(t, "tiny-bp")
+	sub, _ := load(t, "tiny-lrt")
+	s := settings(SetFGSMTransfer)
+	s.Eps = []float64{0.2}
+	hook, got, clean := capture()
+	res, err := Evaluate(trained, test, Options{Settings: s, Substitute: sub[0], onImages: hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := 0
+	for j, v := range (*got)[0].adv {
+		if v != (*clean)[j] {
+			moved++
+		}
+	}
+	acc := accuracies(res.Rows)
+	t.Logf("%d of %d values moved; accuracy %.2f, clean %.2f", moved, len((*got)[0].adv), acc["tiny-bp fgsm-transfer@0.2"], acc["tiny-bp clean@0"])
+	if moved < len(*clean)/4 {
+		t.Errorf("FGSM on the threshold substitute moved %d of %d values", moved, len(*clean))
+	}
+	if a, c := acc["tiny-bp fgsm-transfer@0.2"], acc["tiny-bp clean@0"]; a > c-0.2 {
+		t.Errorf("the transfer attack leaves %.2f of clean %.2f", a, c)
+	}
+}
