@@ -165,3 +165,27 @@ func TestCheck(t *testing.T) {
 		t.Errorf("short batch: %v", err)
 	}
 }
+
+// TestSetNames checks that the package's set names are those the
+// robustness files accept, and the plan of the worst case.
+func TestSetNames(t *testing.T) {
+	consts := []string{SetClean, SetFGSMTransfer, SetLBFGSTransfer, SetFGSM, SetPGD, SetBPDAPGD, SetZOFGSM, SetZOPGD, SetSquare, SetHopSkipJump, SetWorst}
+	all := AllSets()
+	if !reflect.DeepEqual(all[:len(consts)], consts) {
+		t.Errorf("AllSets starts %v, want %v", all[:len(consts)], consts)
+	}
+	for _, c := range []struct {
+		sets []string
+		sub  bool
+		want []string
+	}{
+		{[]string{SetWorst}, false, []string{SetClean, SetSquare, SetHopSkipJump, SetBPDAPGD, SetZOPGD, SetWorst}},
+		{[]string{"fog", SetWorst}, true, []string{SetClean, "fog", SetSquare, SetHopSkipJump, SetBPDAPGD, SetZOPGD, SetFGSMTransfer, SetWorst}},
+		{[]string{SetPGD, SetWorst, SetClean}, false, []string{SetClean, SetPGD, SetWorst}},
+		{[]string{SetSquare, SetWorst}, true, []string{SetClean, SetSquare, SetWorst}},
+	} {
+		if got := plan(c.sets, c.sub); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("plan(%v, %v) = %v, want %v", c.sets, c.sub, got, c.want)
+		}
+	}
+}
