@@ -588,6 +588,12 @@ func convert(v any, t reflect.Type) (reflect.Value, string) {
 					return reflect.Value{}, fmt.Sprintf("%s at index %d", msg, i)
 				}
 				out.Index(i).SetFloat(f)
+			case reflect.String:
+				str, ok := x.(string)
+				if !ok {
+					return reflect.Value{}, fmt.Sprintf("want %s, got %s at index %d", typeName(t), describe(x), i)
+				}
+				out.Index(i).SetString(str)
 			default:
 				return reflect.Value{}, fmt.Sprintf("unsupported type %v", t)
 			}

@@ -39,4 +39,10 @@
 // convolution layers. [Experiment.Encode] writes an experiment back as TOML
 // with every key explicit, so that a run can be reproduced from its output
 // alone, and [Experiment.Hash] fingerprints that encoding.
+//
+// A robustness file describes an evaluation of trained models under attacks
+// and corruptions (glr robust -config FILE): [LoadRobustness] and
+// [ParseRobustness] decode it into a [Robustness] just as strictly, with
+// [Override] values from command-line flags applied before it is
+// validated, and [Robustness.Encode] writes it back.
 package configs

@@ -15,11 +15,16 @@ import (
 // key. A problem with a -set override reads
 //
 //	-set KEY: message
+//
+// and one with a value given by a command-line flag ([Override]) reads
+//
+//	FLAG: message
 type Error struct {
 	File string // the experiment file; may be empty for an experiment built in code
 	Line int    // 1-based line of Key in File, or 0 if unknown
 	Key  string // dotted key such as "model.hidden" or "arms[1].loss.kind"
 	Set  bool   // the key was given as a -set override
+	Flag string // the flag that gave the key's value, as written ("-n"), if any
 	Msg  string // what is wrong
 }
 
@@ -27,6 +32,8 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	switch {
+	case e.Flag != "":
+		return e.Flag + ": " + e.Msg
 	case e.Set:
 		b.WriteString("-set")
 		if e.Key != "" {

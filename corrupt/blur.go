@@ -12,12 +12,12 @@ type glassParams struct {
 	iterations int     // passes of local shuffling
 }
 
-// glassSeedConstants are the seed's (CIFAR-10-C) glass blur constants, by
-// severity, reproduced exactly by glass-blur-seed. They do not make the
-// damage grow with severity: the final blur smooths away part of the
+// glassGLRAdvConstants are the reference code's (CIFAR-10-C) glass blur
+// constants, by severity, reproduced exactly by glass-blur-glr-adv. They do
+// not make the damage grow with severity: the final blur smooths away part of the
 // shuffling, so a larger sigma at the same shuffling (severities 1 to 3, and
 // 4 to 5) brings the image closer to the clean one.
-var glassSeedConstants = [MaxSeverity]glassParams{
+var glassGLRAdvConstants = [MaxSeverity]glassParams{
 	{0.05, 1, 1},
 	{0.25, 1, 1},
 	{0.4, 1, 1},
@@ -36,8 +36,8 @@ var glass2DConstants = [MaxSeverity]glassParams{
 	{1.5, 4, 2},
 }
 
-// glassBlurSeed reproduces the seed's glass blur, including its quirk. The
-// seed (like MNIST-C) calls skimage.filters.gaussian(..., multichannel=True)
+// glassBlurGLRAdv reproduces the reference code's glass blur, including its
+// quirk. The reference code (like MNIST-C) calls skimage.filters.gaussian(..., multichannel=True)
 // on a 2-D image, so skimage takes the last axis for colour channels and
 // blurs along axis 0 only: each blur here is a 1-D Gaussian filter down the
 // columns. The steps are:
@@ -53,29 +53,30 @@ var glass2DConstants = [MaxSeverity]glassParams{
 //  4. blur again with sigma; skimage converts the uint8 image to [0,1] by
 //     dividing by 255, so the result is on [0,1]; clip it to [0,1].
 //
-// The output is not quantised again: the seed returns floats.
-func glassBlurSeed(dst, img []float64, h, w, severity int, rng *rand.Rand) {
-	glass(dst, img, h, w, glassSeedConstants[severity-1], true, rng)
+// The output is not quantised again: the reference code returns floats.
+func glassBlurGLRAdv(dst, img []float64, h, w, severity int, rng *rand.Rand) {
+	glass(dst, img, h, w, glassGLRAdvConstants[severity-1], true, rng)
 }
 
 // glassBlur2D is glass blur as its name promises, with glass2DConstants:
-// the steps of glassBlurSeed with a 2-D separable Gaussian blur (down the
+// the steps of glassBlurGLRAdv with a 2-D separable Gaussian blur (down the
 // columns, then along the rows, as scipy.ndimage.gaussian_filter orders its
 // axes) and symmetric offsets dx, dy uniform in {−d, ..., d}. So that every
 // swap stays inside the image, rows run from h−1−d down to d and columns from
 // w−1−d down to d. (ImageNet-C itself draws offsets from {−d, ..., d−1}, as
-// the seed does, so each of its swaps leans towards the top left.)
+// the reference code does, so each of its swaps leans towards the top left.)
 func glassBlur2D(dst, img []float64, h, w, severity int, rng *rand.Rand) {
 	glass(dst, img, h, w, glass2DConstants[severity-1], false, rng)
 }
 
-// glass implements both glass blurs; seed selects the seed's variant.
-func glass(dst, img []float64, h, w int, p glassParams, seed bool, rng *rand.Rand) {
+// glass implements both glass blurs; glrAdv selects the reference code's
+// variant.
+func glass(dst, img []float64, h, w int, p glassParams, glrAdv bool, rng *rand.Rand) {
 	kernel := gaussianKernel(p.sigma)
 	buf := make([]float64, len(img))
 	blur := func(dst, src []float64) {
 		correlate(dst, src, h, w, kernel, true)
-		if !seed {
+		if !glrAdv {
 			correlate(dst, dst, h, w, kernel, false)
 		}
 	}
@@ -87,7 +88,7 @@ func glass(dst, img []float64, h, w int, p glassParams, seed bool, rng *rand.Ran
 
 	d := p.delta
 	lo, yhi, xhi, span := d+1, h-d, w-d, 2*d
-	if !seed {
+	if !glrAdv {
 		lo, yhi, xhi, span = d, h-1-d, w-1-d, 2*d+1
 	}
 	for range p.iterations {
@@ -115,7 +116,7 @@ func glass(dst, img []float64, h, w int, p glassParams, seed bool, rng *rand.Ran
 // radius r = int(4·sigma + 0.5) and weights exp(−0.5/sigma²·x²) divided by
 // their sum. It sums the full kernel as k[−r] + (k[−r+1] + ... + k[r]),
 // numpy's order for arrays of up to eight elements (r ≤ 3; longer arrays are
-// summed pairwise), so for the sigmas of glass-blur-seed (r ≤ 2, where older
+// summed pairwise), so for the sigmas of glass-blur-glr-adv (r ≤ 2, where older
 // scipy's polynomial evaluation x·(x·c) also agrees with c·x²) the weights
 // should match scipy's bit for bit. For sigma = 0.05 the radius is 0 and the
 // blur is the identity.

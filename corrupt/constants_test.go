@@ -14,7 +14,7 @@ func constant(h, w int, v float64) []float64 {
 	return slices.Repeat([]float64{v}, h*w)
 }
 
-// TestGaussianStd checks the seed's noise levels empirically on a gray image,
+// TestGaussianStd checks the reference code's noise levels empirically on a gray image,
 // and exactly against the stream's normal deviates.
 func TestGaussianStd(t *testing.T) {
 	const h, w = 100, 100
@@ -45,7 +45,7 @@ func TestGaussianStd(t *testing.T) {
 	}
 }
 
-// TestImpulseFraction checks the seed's salt-and-pepper amounts empirically:
+// TestImpulseFraction checks the reference code's salt-and-pepper amounts empirically:
 // the fraction of pixels replaced, and that half of them become 1.
 func TestImpulseFraction(t *testing.T) {
 	const h, w = 200, 200
@@ -205,12 +205,12 @@ func TestGeometricCentre(t *testing.T) {
 	}
 }
 
-// TestGlassBlurSeedVertical checks the seed's quirk end to end: its blurs
-// run down the columns only. On an h×2 image the shuffling loops are empty
+// TestGlassBlurGLRAdvVertical checks the reference code's quirk end to end:
+// its blurs run down the columns only. On an h×2 image the shuffling loops are empty
 // (Python's range(2-1, 1, -1)), so a single bright pixel in column 0 must
 // spread along column 0 exactly as blur, quantise, blur predicts, and column
 // 1 must stay black; the 2-D glass-blur lights column 1 too.
-func TestGlassBlurSeedVertical(t *testing.T) {
+func TestGlassBlurGLRAdvVertical(t *testing.T) {
 	const h, w, row = 28, 2, 14
 	img := make([]float64, h*w)
 	img[row*w] = 1
@@ -236,7 +236,7 @@ func TestGlassBlurSeedVertical(t *testing.T) {
 	}
 
 	dst := make([]float64, len(img))
-	if err := lookup(t, "glass-blur-seed").Apply(dst, img, h, w, 3, rng(1)); err != nil {
+	if err := lookup(t, "glass-blur-glr-adv").Apply(dst, img, h, w, 3, rng(1)); err != nil {
 		t.Fatal(err)
 	}
 	for y := range h {
@@ -244,7 +244,7 @@ func TestGlassBlurSeedVertical(t *testing.T) {
 			t.Errorf("row %d, column 0 = %v, want %v", y, got, want[y])
 		}
 		if got := dst[y*w+1]; got != 0 {
-			t.Errorf("row %d, column 1 = %v, want 0: the seed's blur is vertical only", y, got)
+			t.Errorf("row %d, column 1 = %v, want 0: the reference code's blur is vertical only", y, got)
 		}
 	}
 	if want[row-3] == 0 || want[row+4] != 0 { // blur radii 2 + 2, but the first blur's outer taps truncate to 0

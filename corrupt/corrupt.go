@@ -25,9 +25,10 @@
 //
 // Blur:
 //
-//   - glass-blur-seed: the research seed's glass blur, which blurs along the
-//     vertical axis only; (sigma, max delta, iterations) = (0.05,1,1),
-//     (0.25,1,1), (0.4,1,1), (0.25,1,2), (0.4,1,2).
+//   - glass-blur-glr-adv: the glass blur of the reference code (GLR_ADV),
+//     which blurs along the vertical axis only; (sigma, max delta,
+//     iterations) = (0.05,1,1), (0.25,1,1), (0.4,1,1), (0.25,1,2),
+//     (0.4,1,2).
 //   - glass-blur: the same steps with a 2-D Gaussian blur and symmetric
 //     offsets, at MNIST-C's constants (0.7,1,2), (0.9,2,1), (1,2,3),
 //     (1.1,3,2), (1.5,4,2).
@@ -53,9 +54,9 @@
 //
 // Every result is clipped to [0,1]. The mean distance between clean and
 // corrupted digits grows strictly with severity for every corruption except
-// glass-blur-seed, whose exact seed constants blur more without shuffling
-// more from severity 1 to 3 and from 4 to 5, and blurring smooths the
-// shuffled image back towards the clean one.
+// glass-blur-glr-adv, whose exact GLR_ADV constants blur more without
+// shuffling more from severity 1 to 3 and from 4 to 5, and blurring smooths
+// the shuffled image back towards the clean one.
 package corrupt
 
 import (
@@ -123,7 +124,7 @@ var all = []*corruption{
 	{name: "gaussian", inPlace: true, apply: gaussianNoise},
 	{name: "shot", inPlace: true, apply: shotNoise},
 	{name: "impulse", inPlace: true, apply: impulseNoise},
-	{name: "glass-blur-seed", inPlace: true, apply: glassBlurSeed},
+	{name: "glass-blur-glr-adv", inPlace: true, apply: glassBlurGLRAdv},
 	{name: "glass-blur", inPlace: true, apply: glassBlur2D},
 	{name: "motion-blur", apply: motionBlur},
 	{name: "rotate", apply: rotate},
@@ -136,7 +137,7 @@ var all = []*corruption{
 }
 
 // Names returns the names of all corruptions in a fixed order: noise
-// (gaussian, shot, impulse), blur (glass-blur-seed, glass-blur,
+// (gaussian, shot, impulse), blur (glass-blur-glr-adv, glass-blur,
 // motion-blur), geometric (rotate, shear, scale, translate), then
 // photometric and weather (brightness, contrast, fog). The caller owns the
 // returned slice.

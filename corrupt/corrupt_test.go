@@ -82,7 +82,7 @@ func lookup(t *testing.T, name string) corrupt.Corruption {
 func TestNames(t *testing.T) {
 	want := []string{
 		"gaussian", "shot", "impulse",
-		"glass-blur-seed", "glass-blur", "motion-blur",
+		"glass-blur-glr-adv", "glass-blur", "motion-blur",
 		"rotate", "shear", "scale", "translate",
 		"brightness", "contrast", "fog",
 	}
@@ -230,13 +230,13 @@ func meanDistances(t *testing.T, c corrupt.Corruption, imgs []float64, n int) [c
 
 // TestSeverityMonotone checks that, averaged over a fixed set of synthetic
 // digits, the L2 distance between clean and corrupted images grows strictly
-// with severity, for every corruption but glass-blur-seed (see
-// TestGlassBlurSeedDamage).
+// with severity, for every corruption but glass-blur-glr-adv (see
+// TestGlassBlurGLRAdvDamage).
 func TestSeverityMonotone(t *testing.T) {
 	const n = 20
 	imgs := digits(n)
 	for _, name := range corrupt.Names() {
-		if name == "glass-blur-seed" {
+		if name == "glass-blur-glr-adv" {
 			continue
 		}
 		dist := meanDistances(t, lookup(t, name), imgs, n)
@@ -249,15 +249,15 @@ func TestSeverityMonotone(t *testing.T) {
 	}
 }
 
-// TestGlassBlurSeedDamage pins down why glass-blur-seed, whose constants are
-// the seed's, is the one corruption whose damage does not grow strictly with
-// severity: more shuffling (two iterations at severities 4 and 5, one below)
+// TestGlassBlurGLRAdvDamage pins down why glass-blur-glr-adv, whose
+// constants are the reference code's, is the one corruption whose damage
+// does not grow strictly with severity: more shuffling (two iterations at severities 4 and 5, one below)
 // adds damage, while a larger blur at the same shuffling (severity 1 to 3, 4
 // to 5) smooths the shuffled pixels back towards the clean image.
-func TestGlassBlurSeedDamage(t *testing.T) {
+func TestGlassBlurGLRAdvDamage(t *testing.T) {
 	const n = 20
-	dist := meanDistances(t, lookup(t, "glass-blur-seed"), digits(n), n)
-	t.Logf("glass-blur-seed mean L2 distance by severity: %.3f", dist[1:])
+	dist := meanDistances(t, lookup(t, "glass-blur-glr-adv"), digits(n), n)
+	t.Logf("glass-blur-glr-adv mean L2 distance by severity: %.3f", dist[1:])
 	for _, two := range []int{4, 5} {
 		for _, one := range []int{1, 2, 3} {
 			if !(dist[two] > dist[one]) {

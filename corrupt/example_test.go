@@ -43,8 +43,8 @@ func Example() {
 	_, err = corrupt.Lookup("snow")
 	fmt.Println(err)
 	// Output:
-	// [gaussian shot impulse glass-blur-seed glass-blur motion-blur rotate shear scale translate brightness contrast fog]
+	// [gaussian shot impulse glass-blur-glr-adv glass-blur motion-blur rotate shear scale translate brightness contrast fog]
 	// contrast: [0.167 0.667 0.167 0.167 0.667 0.167]
 	// translate: [0 0 0 0 0 1 0 0 0 1 0 0]
-	// corrupt: unknown corruption "snow" (want gaussian | shot | impulse | glass-blur-seed | glass-blur | motion-blur | rotate | shear | scale | translate | brightness | contrast | fog)
+	// corrupt: unknown corruption "snow" (want gaussian | shot | impulse | glass-blur-glr-adv | glass-blur | motion-blur | rotate | shear | scale | translate | brightness | contrast | fog)
 }

@@ -36,7 +36,7 @@ func TestGaussianKernel(t *testing.T) {
 	}
 }
 
-// TestCorrelateAxis checks that the seed's first blur spreads a bright pixel
+// TestCorrelateAxis checks that the reference code's first blur spreads a bright pixel
 // down its column only, that the horizontal pass spreads it along its row
 // only, and that the edge is repeated (a constant image stays constant).
 func TestCorrelateAxis(t *testing.T) {

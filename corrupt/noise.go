@@ -6,7 +6,7 @@ import (
 )
 
 // gaussianStd is the standard deviation of gaussian's noise on the [0,1]
-// scale, by severity: the seed's (CIFAR-10-C) constants.
+// scale, by severity: the reference code's (CIFAR-10-C) constants.
 var gaussianStd = [MaxSeverity]float64{0.04, 0.06, 0.08, 0.09, 0.10}
 
 // gaussianNoise adds N(0, c²) noise to every pixel and clips to [0,1]. It
@@ -54,7 +54,7 @@ func poisson(rng *rand.Rand, mean float64) int {
 }
 
 // impulseAmount is the fraction of pixels impulse replaces, by severity:
-// the seed's (CIFAR-10-C) constants.
+// the reference code's (CIFAR-10-C) constants.
 var impulseAmount = [MaxSeverity]float64{0.01, 0.02, 0.03, 0.05, 0.07}
 
 // impulseNoise is skimage's random_noise(mode='s&p', amount=c) for images in

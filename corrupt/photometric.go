@@ -18,7 +18,7 @@ func brightness(dst, img []float64, _, _, severity int, _ *rand.Rand) {
 	}
 }
 
-// contrastFactor is contrast's factor, by severity: the seed's (CIFAR-10-C)
+// contrastFactor is contrast's factor, by severity: the reference code's (CIFAR-10-C)
 // constants.
 var contrastFactor = [MaxSeverity]float64{0.75, 0.5, 0.4, 0.3, 0.15}
 

@@ -8,7 +8,8 @@
 //	glr run -resume DIR
 //	glr compare CONFIG [-copies LIST] [-draws N] [-batch B] [-checkpoint RUN_DIR] [-json] [-out DIR]
 //	glr gradcheck CONFIG [-draws N] [-batch B] [-json] [-set key=value]...
-//	glr robust MODEL... [-substitute DIR] [-sets LIST] [-eps LIST] [-n N] [-out DIR] [-json]
+//	glr robust MODEL... [-sets LIST] [-eps LIST] [-n N] [-substitute DIR] [-out DIR] [-json]
+//	glr robust -config FILE [flags]
 //	glr eval RUN_DIR [-data test|train] [-json]
 //	glr export RUN_DIR -out FILE.npz
 //	glr summarize RUN_DIR...
@@ -43,7 +44,8 @@ Usage:
   glr run -resume DIR
   glr compare CONFIG [-copies LIST] [-draws N] [-batch B] [-checkpoint RUN_DIR] [-json] [-out DIR]
   glr gradcheck CONFIG [-draws N] [-batch B] [-json] [-set key=value]...
-  glr robust MODEL... [-substitute DIR] [-sets LIST] [-eps LIST] [-n N] [-out DIR] [-json]
+  glr robust MODEL... [-sets LIST] [-eps LIST] [-n N] [-substitute DIR] [-out DIR] [-json]
+  glr robust -config FILE [flags]
   glr eval RUN_DIR [-data test|train] [-json]
   glr export RUN_DIR -out FILE.npz
   glr summarize RUN_DIR...

@@ -1,42 +1,83 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/glr-project/glr/assemble"
 	"github.com/glr-project/glr/configs"
-	"github.com/glr-project/glr/models"
 	"github.com/glr-project/glr/robust"
-	"github.com/glr-project/glr/runner"
 )
 
+// robustFlags are glr robust's settings flags: each sets the key of a
+// robustness file of the same name ("-" for "_", under [attack] for the
+// attack settings), replacing the -config file's value.
+var robustFlags = []struct {
+	name, key, usage string
+}{
+	{"protocol", "protocol", "`NAME` glr-adv: the robustness protocol of the reference code (GLR_ADV): its sets, and its substitute (configs/substitute-mnist.toml) trained into OUT/substitute unless -substitute is given"},
+	{"sets", "sets", "comma-separated `LIST` of sets (default: the glr-adv protocol's); all: " + strings.Join(robust.AllSets(), ",")},
+	{"eps", "eps", "comma-separated `LIST` of the L∞ budgets of the ε-bounded attacks"},
+	{"severities", "severities", "comma-separated `LIST` of corruption severities, integers in [1, 5]"},
+	{"n", "n", "evaluate on the first `N` test images (0: all)"},
+	{"seed", "seed", "`SEED` of every random choice: corruptions, attack draws, noise of noisy models, the substitute's training"},
+	{"substitute", "substitute.run", "run directory or checkpoint `PATH` of the substitute for the transfer attacks"},
+	{"train-substitute", "substitute.train", "shipped experiment `NAME` to train as the substitute into OUT/substitute (e.g. substitute-mnist)"},
+	{"out", "out", "output `DIR`, never overwritten (default runs/robust, -2, ...)"},
+	{"queries", "attack.queries", "square: `N` queries per image"},
+	{"p-init", "attack.p_init", "square: initial `FRACTION` of the pixels a query changes"},
+	{"hsj-queries", "attack.hsj_queries", "hopskipjump: `N` queries per image"},
+	{"pgd-steps", "attack.pgd_steps", "`N` steps of pgd, bpda-pgd and zo-pgd"},
+	{"restarts", "attack.restarts", "`N` runs of pgd, bpda-pgd and zo-pgd; more than 1 start at random points"},
+	{"zo-samples", "attack.zo_samples", "zo-fgsm, zo-pgd: `N` loss evaluations per image and step (even)"},
+	{"zo-sigma", "attack.zo_sigma", "zo-fgsm, zo-pgd: Gaussian smoothing scale `SIGMA` of the input"},
+	{"bpda", "attack.bpda", "bpda-pgd: backward pass of each threshold, `identity|sigmoid`"},
+	{"eot", "attack.eot", "models that predict with noise (noise.at_eval): `N` draws averaged per gradient and per accuracy"},
+}
+
 func robustCmd(args []string, stdout, stderr io.Writer) error {
+	err := robustMain(args, stdout, stderr)
+	if err != nil && !errors.Is(err, errUsage) && !errors.Is(err, flag.ErrHelp) {
+		// main prefixes "glr robust: "; the package's own prefix would
+		// repeat it.
+		err = trimmed{err, "robust: "}
+	}
+	return err
+}
+
+// trimmed is an error whose message loses a leading prefix.
+type trimmed struct {
+	err    error
+	prefix string
+}
+
+func (t trimmed) Error() string { return strings.TrimPrefix(t.err.Error(), t.prefix) }
+func (t trimmed) Unwrap() error { return t.err }
+
+func robustMain(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("robust", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	substitute := fs.String("substitute", "", "run directory or checkpoint of the substitute for the transfer attacks")
-	protocol := fs.String("protocol", "", `"seed": the seed's robustness experiment (its sets; trains the substitute from configs/substitute-mnist.toml into OUT/substitute unless -substitute is given)`)
-	sets := fs.String("sets", "", "comma-separated sets (default: the seed protocol's: "+strings.Join(robust.SeedProtocolSets, ",")+"); all: "+strings.Join(robust.AllSets(), ","))
-	epsList := fs.String("eps", "", "comma-separated L∞ budgets of the ε-bounded attacks (default 0.05,0.1,0.13,0.2,0.3)")
-	sevList := fs.String("severities", "", "comma-separated corruption severities (default 1,2,3,4,5)")
-	limit := fs.Int("n", 0, "evaluate on the first N test images (0: all)")
-	seed := fs.Uint64("seed", 1, "seed of the corruptions, PGD starts, zeroth-order draws and the substitute's training")
-	zoSamples := fs.Int("zo-samples", 50, "zeroth-order attacks: loss evaluations per example and step")
-	zoSigma := fs.Float64("zo-sigma", 0.05, "zeroth-order attacks: Gaussian smoothing scale of the input")
-	pgdSteps := fs.Int("pgd-steps", 10, "PGD steps")
-	out := fs.String("out", "", "directory for robust.json, robust.md, robust.csv and accuracy-vs-eps.png (default runs/robust, -2, ...)")
-	asJSON := fs.Bool("json", false, `print the rows as JSON: [{"model","set","param","accuracy"}, ...]`)
+	config := fs.String("config", "", "robustness `FILE` (TOML; see docs/robustness.md); flags given as well replace its values")
+	asJSON := fs.Bool("json", false, `print the rows as JSON: [{"model","set","param","accuracy","draws"}, ...]`)
+	def := configs.DefaultRobustness()
+	values := map[string]flag.Value{}
+	for _, f := range robustFlags {
+		v := newSettingValue(&def, f.key)
+		values[f.name] = v
+		fs.Var(v, f.name, f.usage)
+	}
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: glr robust MODEL... [-substitute DIR] [-sets LIST] [-eps LIST] [-n N] [-out DIR] [-json]")
-		fmt.Fprintln(stderr, "       glr robust -protocol seed MODEL...")
+		fmt.Fprintln(stderr, "Usage: glr robust MODEL... [-sets LIST] [-eps LIST] [-n N] [-substitute DIR] [-out DIR] [-json] [attack flags]")
+		fmt.Fprintln(stderr, "       glr robust -protocol glr-adv MODEL...")
+		fmt.Fprintln(stderr, "       glr robust -config FILE [flags]")
 		fmt.Fprintln(stderr, "\nMODEL is a run directory (every trained arm) or a checkpoint file (one arm).")
 		fmt.Fprintln(stderr, "Evaluates the models on adversarial and corrupted copies of the test set of the")
-		fmt.Fprintln(stderr, "first model's data set.")
+		fmt.Fprintln(stderr, "first model's data set, and writes robust.json, robust.toml, robust.md, robust.csv")
+		fmt.Fprintln(stderr, "and the figures to OUT. A flag or MODEL given with -config replaces the file's value;")
+		fmt.Fprintln(stderr, "robust.json and robust.toml record the settings used.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -44,113 +85,166 @@ func robustCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(paths) == 0 {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if len(paths) == 0 && *config == "" {
 		fs.Usage()
-		return fmt.Errorf("%w: want at least one MODEL", errUsage)
+		return fmt.Errorf("%w: want at least one MODEL, or -config FILE", errUsage)
 	}
-	opts := robust.RobustOptions{Limit: *limit, Seed: *seed, ZOSamples: *zoSamples, ZOSigma: *zoSigma, PGDSteps: *pgdSteps, Log: stderr}
-	if opts.Eps, err = parseFloats(*epsList); err != nil {
-		return fmt.Errorf("%w: -eps: %v", errUsage, err)
+	var overrides []configs.Override
+	if len(paths) > 0 {
+		overrides = append(overrides, configs.Override{Key: "models", Flag: "MODEL", Value: paths})
 	}
-	sevs, err := parseFloats(*sevList)
-	if err != nil {
-		return fmt.Errorf("%w: -severities: %v", errUsage, err)
-	}
-	for _, s := range sevs {
-		opts.Severities = append(opts.Severities, int(s))
-	}
-	if *sets != "" {
-		opts.Sets = strings.Split(*sets, ",")
-	}
-	switch *protocol {
-	case "":
-	case "seed":
-		if *sets != "" {
-			return fmt.Errorf("%w: -protocol seed fixes the sets; drop -sets", errUsage)
+	for _, f := range robustFlags {
+		if given[f.name] {
+			overrides = append(overrides, configs.Override{Key: f.key, Flag: "-" + f.name, Value: values[f.name].(*settingValue).get()})
 		}
-		opts.Sets = robust.SeedProtocolSets
-	default:
-		return fmt.Errorf("%w: unknown -protocol %q (want seed)", errUsage, *protocol)
 	}
-	var trained []*models.Trained
-	for _, p := range paths {
-		ms, err := models.Load(p)
-		if err != nil {
+	if *config == "" && !given["substitute"] && !given["train-substitute"] && !given["protocol"] {
+		if err := needSubstitute(def, given["sets"]); err != nil {
 			return err
 		}
-		trained = append(trained, ms...)
 	}
-	if *out == "" {
-		*out = freeDir(filepath.Join("runs", "robust"))
+	var settings *configs.Robustness
+	if *config != "" {
+		settings, err = configs.LoadRobustness(*config, overrides...)
+	} else {
+		settings, err = configs.ParseRobustness("", nil, overrides...)
 	}
-	exp := trained[0].Config.Experiment
-	_, test, err := assemble.Data(&exp)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	rep, dir, err := robust.Run(settings, robust.RunOptions{Log: stderr, Command: append([]string{"glr", "robust"}, args...)})
 	if err != nil {
 		return err
 	}
-	switch {
-	case *substitute != "":
-		ms, err := models.Load(*substitute)
-		if err != nil {
-			return fmt.Errorf("substitute: %w", err)
-		}
-		if len(ms) != 1 {
-			return fmt.Errorf("substitute: %s holds %d models (%s); name one checkpoint", *substitute, len(ms), models.Names(ms))
-		}
-		opts.Substitute = ms[0]
-	case *protocol == "seed":
-		sub, err := configs.LoadShipped("substitute-mnist", "seed="+strconv.FormatUint(*seed, 10), "data.dataset="+exp.Data.Dataset, "data.path="+strconv.Quote(exp.Data.Path))
-		if err != nil {
-			return err
-		}
-		dir := filepath.Join(*out, "substitute")
-		fmt.Fprintf(stderr, "glr robust: training the substitute into %s\n", dir)
-		if _, _, err := runner.Run(sub, runner.RunOptions{Out: dir, Log: stderr}); err != nil {
-			return fmt.Errorf("substitute: %w", err)
-		}
-		ms, err := models.Load(dir)
-		if err != nil {
-			return fmt.Errorf("substitute: %w", err)
-		}
-		opts.Substitute = ms[0]
-	}
-	rows, err := robust.Robust(trained, test, opts)
-	if err != nil {
-		return err
-	}
-	if err := robust.WriteRobustFiles(*out, rows); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "glr robust: wrote %s\n", *out)
+	fmt.Fprintf(stderr, "glr robust: wrote %s\n", dir)
 	if *asJSON {
-		return robust.WriteRobustJSON(stdout, rows)
+		return robust.WriteJSON(stdout, rep.Rows)
 	}
-	return robust.WriteRobustTable(stdout, rows, false)
+	return robust.WriteTable(stdout, rep.Rows, false)
 }
 
-func parseFloats(s string) ([]float64, error) {
-	if s == "" {
-		return nil, nil
+// needSubstitute explains what to do when the sets of an evaluation given
+// by flags alone hold transfer attacks and no substitute is named.
+func needSubstitute(s configs.Robustness, setsGiven bool) error {
+	transfer := s.TransferSets()
+	if len(transfer) == 0 {
+		return nil
 	}
-	var out []float64
-	for _, f := range strings.Split(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+	attacks := strings.Join(transfer, " and ")
+	if setsGiven {
+		return fmt.Errorf("%w: -sets: %s %s crafted on a substitute model, and none is given: name one with -substitute RUN_DIR, train one with -train-substitute NAME (e.g. substitute-mnist), or leave %s out",
+			errUsage, attacks, pluralVerb(len(transfer)), attacks)
+	}
+	return fmt.Errorf("%w: the default sets, the glr-adv protocol's (%s), include %s, which are crafted on a substitute model, and none is given: add -protocol glr-adv to train the shipped substitute (configs/substitute-mnist.toml) into OUT/substitute, name one with -substitute RUN_DIR, or choose -sets without transfer attacks, e.g. -sets %s",
+		errUsage, strings.Join(s.Sets, ", "), attacks, strings.Join(append([]string{robust.SetClean}, robust.WorstEnsemble(false)...), ",")+","+robust.SetWorst)
+}
+
+func pluralVerb(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+// settingValue is a flag that parses its text as the Go type of one key of
+// a robustness file, into that key's field of a Robustness.
+type settingValue struct {
+	field any // a pointer to the field
+}
+
+func newSettingValue(r *configs.Robustness, key string) *settingValue {
+	field := r.Field(key)
+	if field == nil {
+		panic("glr robust: no robustness key " + key) // a programming error, caught by the tests
+	}
+	return &settingValue{field}
+}
+
+// get returns the field's value.
+func (v *settingValue) get() any {
+	switch p := v.field.(type) {
+	case *string:
+		return *p
+	case *int:
+		return *p
+	case *uint64:
+		return *p
+	case *float64:
+		return *p
+	case *[]string:
+		return *p
+	case *[]int:
+		return *p
+	case *[]float64:
+		return *p
+	}
+	return nil
+}
+
+func (v *settingValue) String() string {
+	if v == nil || v.field == nil {
+		return ""
+	}
+	switch p := v.field.(type) {
+	case *[]string:
+		return strings.Join(*p, ",")
+	case *[]int:
+		return joinFormatted(*p, strconv.Itoa)
+	case *[]float64:
+		return joinFormatted(*p, func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) })
+	}
+	return fmt.Sprint(v.get())
+}
+
+func joinFormatted[T any](list []T, format func(T) string) string {
+	s := make([]string, len(list))
+	for i, x := range list {
+		s[i] = format(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func (v *settingValue) Set(text string) error {
+	var err error
+	switch p := v.field.(type) {
+	case *string:
+		*p = text
+	case *int:
+		*p, err = parseInt(text)
+	case *uint64:
+		*p, err = strconv.ParseUint(strings.TrimSpace(text), 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", f)
+			err = fmt.Errorf("%q is not a non-negative integer", text)
 		}
-		out = append(out, v)
+	case *float64:
+		*p, err = parseFloat(text)
+	case *[]string:
+		*p, err = parseList(text, func(s string) (string, error) { return s, nil })
+	case *[]int:
+		*p, err = parseList(text, parseInt)
+	case *[]float64:
+		*p, err = parseList(text, parseFloat)
 	}
-	return out, nil
+	return err
 }
 
-// freeDir returns base if it does not exist, else the first of base-2,
-// base-3, ... that does not.
-func freeDir(base string) string {
-	dir := base
-	for i := 2; ; i++ {
-		if _, err := os.Stat(dir); os.IsNotExist(err) {
-			return dir
+func parseInt(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		if _, ferr := strconv.ParseFloat(strings.TrimSpace(s), 64); ferr == nil {
+			return 0, fmt.Errorf("%s is not an integer", s)
 		}
-		dir = fmt.Sprintf("%s-%d", base, i)
+		return 0, fmt.Errorf("%q is not an integer", s)
 	}
+	return n, nil
+}
+
+func parseFloat(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	return f, nil
 }
