@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,8 +40,14 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	// Ctrl-C or SIGTERM stops the run before its next step; completed
 	// epochs stay in the checkpoints, and glr run -resume DIR continues.
+	// A second Ctrl-C, once the first has been seen, ends the process at
+	// once: the signals go back to their default action.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	opts := runner.RunOptions{Log: stderr, Stdout: stdout, Context: ctx, Command: append([]string{"glr", "run"}, args...)}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opts.Progress = true
@@ -65,7 +72,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "glr run %s: writing to %s\n", exp.Name, opts.Out)
 		}
 		dir, _, err := runner.Run(exp, opts)
-		if dir != "" && opts.Out == "" {
+		if opts.Out == "" && (err == nil || errors.Is(err, runner.ErrDiverged)) {
 			fmt.Fprintf(stderr, "glr run %s: wrote %s\n", exp.Name, dir)
 		}
 		return err
@@ -73,6 +80,13 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	list, err := parseList(*seeds, func(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) })
 	if err != nil || len(list) == 0 {
 		return fmt.Errorf("%w: -seeds: want a comma-separated list of seeds, got %q", errUsage, *seeds)
+	}
+	seen := map[uint64]bool{}
+	for _, seed := range list {
+		if seen[seed] {
+			return fmt.Errorf("%w: -seeds: seed %d is given twice", errUsage, seed)
+		}
+		seen[seed] = true
 	}
 	// Check every seed's config before any run starts.
 	exps := make([]*configs.Experiment, len(list))
