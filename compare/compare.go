@@ -124,8 +124,11 @@ func Compare(exp *configs.Experiment, train *datasets.Set, opts Options) (*Repor
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	if opts.Draws < 2 || opts.RefDraws < 2 {
+	if opts.Draws < 2 {
 		return nil, fmt.Errorf("compare: -draws must be at least 2, got %d", opts.Draws)
+	}
+	if opts.RefDraws < 2 {
+		return nil, fmt.Errorf("compare: -ref-draws must be at least 2, got %d", opts.RefDraws)
 	}
 	for _, k := range opts.Copies {
 		if k < 1 || k > estimators.MaxCopies {
