@@ -222,15 +222,16 @@ func locked(dir string) bool {
 	return errors.Is(lockFile(f), errLocked)
 }
 
-// release gives the directory up. With cleanup (a run that failed before
-// completing an epoch), it removes what the run wrote, and the directory
-// itself if the claim made it, so that the same command can run again.
+// release gives the directory up, removing its lock file (before the lock
+// goes: see lockDir). With cleanup (a run that failed before completing an
+// epoch), it also removes what the run wrote, and the directory itself if
+// the claim made it, so that the same command can run again.
 func (c *claim) release(cleanup bool) {
+	os.Remove(filepath.Join(c.dir, lockName))
 	if cleanup {
 		if st, err := inspect(c.dir); err == nil && st == dirReusable {
 			os.Remove(filepath.Join(c.dir, "resolved.toml"))
 			os.Remove(filepath.Join(c.dir, "checkpoints"))
-			os.Remove(filepath.Join(c.dir, lockName)) // before the lock goes: see lockDir
 			if c.created {
 				os.Remove(c.dir)
 			}
