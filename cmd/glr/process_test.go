@@ -90,6 +90,16 @@ func checkOneRun(t *testing.T, dir string) {
 			t.Error(err)
 		}
 	}
+	// A built binary records the versions of the modules behind the
+	// numbers, and the revision: stamped by go build, or else git's in the
+	// source tree, whatever the working directory.
+	p := readSummary(t, dir).Program
+	if p.Modules["gorgonia.org/gorgonia"] != "v0.9.18" || p.Modules["gonum.org/v1/gonum"] != "v0.11.0" {
+		t.Errorf("%s: modules %v, want gorgonia v0.9.18 and gonum v0.11.0", dir, p.Modules)
+	}
+	if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil && p.Revision != strings.TrimSpace(string(out)) {
+		t.Errorf("%s: revision %q, want %q", dir, p.Revision, strings.TrimSpace(string(out)))
+	}
 }
 
 // TestConcurrentRuns starts ten glr run processes at once into one -out
