@@ -417,3 +417,18 @@ func TestRecords(t *testing.T) {
 		t.Errorf("summary of %q, hash %s", s.Experiment, s.ConfigHash)
 	}
 }
+
+// TestWarningOnce: a bp arm on a threshold network warns once that the
+// hidden layer cannot learn, naming the arm once and the warning once
+// (not "bp: warning: bp: ...").
+func TestWarningOnce(t *testing.T) {
+	exp := experiment(t, tiny, `model.activation="threshold"`, `estimator.kind="bp"`, "estimator.copies=1")
+	var log strings.Builder
+	if _, _, err := Run(exp, RunOptions{Out: filepath.Join(t.TempDir(), "run"), Log: &log}); err != nil {
+		t.Fatal(err)
+	}
+	want := "tiny: warning: the gradient of layer1/W is exactly zero: the threshold activation has zero derivative, so backpropagation cannot train the layers below it; use the glr or ste estimator\n"
+	if strings.Count(log.String(), "warning") != 1 || !strings.Contains(log.String(), want) {
+		t.Fatalf("log:\n%s\nwant the warning once:\n%s", log.String(), want)
+	}
+}

@@ -234,6 +234,24 @@ func TestRunSeeds(t *testing.T) {
 	if !regexp.MustCompile(`\| tiny \| tiny \| glr K=2 \| cross-entropy \| 3 \(1, 2, 3\) \| \d+\.\d\d ± \d+\.\d\d \|`).MatchString(stdout) {
 		t.Errorf("no summarize row for the three seeds:\n%s", stdout)
 	}
+
+	one, two := filepath.Join(out, "seed-1"), filepath.Join(out, "seed-2")
+	code, sum, stderr := glr(t, "summarize", one, two)
+	if code != 0 || !strings.Contains(sum, "| 2 (1, 2) |") {
+		t.Errorf("summarize of two seeds: exit %d, %s%s", code, sum, stderr)
+	}
+	code, _, stderr = glr(t, "summarize", one, two, one)
+	if want := "glr summarize: the run " + one + " is given twice (also as " + one + ")\n"; code != 1 || stderr != want {
+		t.Errorf("summarize of a run twice: exit %d, %q; want 1, %q", code, stderr, want)
+	}
+	other := filepath.Join(t.TempDir(), "lr")
+	if code, _, stderr := glr(t, "run", writeConfig(t, tiny), "-out", other, "-set", "seed=4", "-set", "optimizer.learning_rate=0.3"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr = glr(t, "summarize", one, other)
+	if want := "glr summarize: runs " + one + " and " + other + " of tiny differ in more than the seed (first in optimizer.learning_rate); summarize them separately\n"; code != 1 || stderr != want {
+		t.Errorf("summarize of two configs: exit %d, %q; want 1, %q", code, stderr, want)
+	}
 }
 
 func TestVersion(t *testing.T) {
