@@ -146,7 +146,7 @@ func TestGradCheckJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got struct {
-		Estimator string                      `json:"estimator"`
+		Estimator string                       `json:"estimator"`
 		Layers    []map[string]json.RawMessage `json:"layers"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
