@@ -38,16 +38,8 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Ctrl-C or SIGTERM stops the run before its next step; completed
-	// epochs stay in the checkpoints, and glr run -resume DIR continues.
-	// A second Ctrl-C, once the first has been seen, ends the process at
-	// once: the signals go back to their default action.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	opts := runner.RunOptions{Log: stderr, Stdout: stdout, Context: ctx, Command: append([]string{"glr", "run"}, args...)}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opts.Progress = true
@@ -55,6 +47,28 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			opts.Columns = cols
 		}
 	}
+	// Ctrl-C or SIGTERM stops the run before its next step; completed
+	// epochs stay in the checkpoints, and glr run -resume DIR continues.
+	// The first signal is acknowledged at once, on a line of its own; a
+	// second one ends the process at once (the signals go back to their
+	// default action).
+	progress := opts.Progress
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	go func() {
+		select {
+		case <-signals:
+			signal.Stop(signals)
+			start := "\n"
+			if progress {
+				start = "\r\033[K" // over the progress bar and the echoed ^C
+			}
+			fmt.Fprintln(stderr, start+"glr run: interrupted: stopping before the next step (interrupt again to quit at once)")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if *resume != "" {
 		if len(pos) != 0 || len(sets) != 0 || *out != "" || *seeds != "" {
 			return fmt.Errorf("%w: -resume DIR takes no CONFIG, -set, -out or -seeds: the run's resolved.toml decides", errUsage)
