@@ -109,60 +109,14 @@ const refStep = 1 << 40
 // mean of GLR estimates with the clean baseline, unbiased for the same
 // smoothed objective. Its standard error is reported with it.
 func Compare(exp *configs.Experiment, train *datasets.Set, opts Options) (*Report, error) {
-	if opts.Draws == 0 {
-		opts.Draws = 100
-	}
-	if opts.Batch == 0 {
-		opts.Batch = 64
-	}
-	if opts.RefDraws == 0 {
-		opts.RefDraws = 2000
-	}
-	if opts.RefCopies == 0 {
-		opts.RefCopies = 10
-	}
-	if opts.Log == nil {
-		opts.Log = io.Discard
-	}
-	if opts.Draws < 2 || opts.RefDraws < 2 {
-		return nil, fmt.Errorf("compare: -draws must be at least 2, got %d", opts.Draws)
-	}
-	for _, k := range opts.Copies {
-		if k < 1 || k > estimators.MaxCopies {
-			return nil, fmt.Errorf("compare: -copies: %d is outside [1, %d]", k, estimators.MaxCopies)
-		}
+	opts.defaults()
+	jobs, err := plan(exp, &opts)
+	if err != nil {
+		return nil, err
 	}
 	batch, err := seededBatch(train, exp.Seed, opts.Batch)
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
-	}
-	arms := exp.Resolved()
-	// Check every arm at every copies value before any work.
-	type job struct {
-		arm      *configs.ArmConfig
-		copies   int
-		settings estimators.Settings
-	}
-	var jobs []job
-	for i := range arms {
-		a := &arms[i]
-		ks := opts.Copies
-		if ks == nil {
-			ks = []int{copiesOf(a.Estimator.Settings)}
-		}
-		for _, k := range ks {
-			s := a.Estimator.Settings
-			if opts.Copies != nil {
-				if s, err = withCopies(s, k); err != nil {
-					return nil, fmt.Errorf("compare: arm %s (%s): -copies: %w", a.Name, a.Estimator.Kind, err)
-				}
-			}
-			e := a.Experiment
-			if ps := s.Check(e.Info()); len(ps) > 0 {
-				return nil, fmt.Errorf("compare: arm %s with %d copies: estimator.%s: %s", a.Name, k, ps[0].Key, ps[0].Msg)
-			}
-			jobs = append(jobs, job{a, k, s})
-		}
 	}
 	report := &Report{Experiment: exp.Name, Batch: opts.Batch, Draws: opts.Draws, Weights: "initial (seed)"}
 	if opts.Weights != nil {
@@ -197,6 +151,90 @@ func Compare(exp *configs.Experiment, train *datasets.Set, opts Options) (*Repor
 	}
 	report.Fits = fits(report.Rows)
 	return report, nil
+}
+
+// Check returns the error Compare would return for exp and opts that needs
+// no data: options out of range, an arm whose estimator does not take one
+// of opts.Copies, a network with no reference gradient. Commands call it
+// before they load the data set.
+func Check(exp *configs.Experiment, opts Options) error {
+	opts.defaults()
+	_, err := plan(exp, &opts)
+	return err
+}
+
+// defaults fills in the options left zero.
+func (o *Options) defaults() {
+	if o.Draws == 0 {
+		o.Draws = 100
+	}
+	if o.Batch == 0 {
+		o.Batch = 64
+	}
+	if o.RefDraws == 0 {
+		o.RefDraws = 2000
+	}
+	if o.RefCopies == 0 {
+		o.RefCopies = 10
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+}
+
+// job is one arm at one copies value.
+type job struct {
+	arm      *configs.ArmConfig
+	copies   int
+	settings estimators.Settings
+}
+
+// plan checks opts, and every arm at every copies value with its
+// reference, before any work, and returns the jobs to run.
+func plan(exp *configs.Experiment, opts *Options) ([]job, error) {
+	if opts.Draws < 2 {
+		return nil, fmt.Errorf("compare: -draws must be at least 2, got %d", opts.Draws)
+	}
+	if opts.RefDraws < 2 {
+		return nil, fmt.Errorf("compare: -ref-draws must be at least 2, got %d", opts.RefDraws)
+	}
+	if opts.Batch < 1 {
+		return nil, fmt.Errorf("compare: -batch must be at least 1, got %d", opts.Batch)
+	}
+	if opts.RefCopies < 1 || opts.RefCopies > estimators.MaxCopies {
+		return nil, fmt.Errorf("compare: the reference's copies %d are outside [1, %d]", opts.RefCopies, estimators.MaxCopies)
+	}
+	for _, k := range opts.Copies {
+		if k < 1 || k > estimators.MaxCopies {
+			return nil, fmt.Errorf("compare: -copies: %d is outside [1, %d]", k, estimators.MaxCopies)
+		}
+	}
+	arms := exp.Resolved()
+	var jobs []job
+	for i := range arms {
+		a := &arms[i]
+		if _, _, err := referenceSettings(&a.Experiment, opts.RefCopies); err != nil {
+			return nil, fmt.Errorf("compare: arm %s: %w", a.Name, err)
+		}
+		ks := opts.Copies
+		if ks == nil {
+			ks = []int{copiesOf(a.Estimator.Settings)}
+		}
+		for _, k := range ks {
+			s := a.Estimator.Settings
+			if opts.Copies != nil {
+				var err error
+				if s, err = withCopies(s, k); err != nil {
+					return nil, fmt.Errorf("compare: arm %s (%s): -copies: %w", a.Name, a.Estimator.Kind, err)
+				}
+			}
+			if ps := s.Check(a.Experiment.Info()); len(ps) > 0 {
+				return nil, fmt.Errorf("compare: arm %s with %d copies: estimator.%s: %s", a.Name, k, ps[0].Key, ps[0].Msg)
+			}
+			jobs = append(jobs, job{a, k, s})
+		}
+	}
+	return jobs, nil
 }
 
 // noiseKey identifies the smoothed objective of an arm: its noise and loss.
@@ -234,15 +272,40 @@ type reference struct {
 	index  int // in Report.References
 }
 
-func newReference(e *configs.Experiment, spec graph.Spec, batch *datasets.Batch, opts Options) (*reference, error) {
-	var s estimators.Settings = &estimators.BPSettings{Copies: opts.RefCopies, Noise: true}
-	method := fmt.Sprintf("backpropagation through the noise, %d copies", opts.RefCopies)
+// referenceSettings returns the estimator of an arm's reference gradient,
+// with copies copies, and a description of it: backpropagation through the
+// noise where it differentiates the network, GLR with the clean baseline
+// where it cannot.
+func referenceSettings(e *configs.Experiment, copies int) (estimators.Settings, string, error) {
+	var s estimators.Settings = &estimators.BPSettings{Copies: copies, Noise: true}
+	method := fmt.Sprintf("backpropagation through the noise, %d copies", copies)
 	if why := notDifferentiable(e); why != "" {
-		s = &estimators.GLRSettings{Copies: opts.RefCopies, Baseline: "clean", Sampler: "iid"}
-		method = fmt.Sprintf("glr with the clean baseline, %d copies (backpropagation cannot differentiate this network: %s)", opts.RefCopies, why)
+		s = &estimators.GLRSettings{Copies: copies, Baseline: "clean", Sampler: "iid"}
+		method = fmt.Sprintf("glr with the clean baseline, %d copies (backpropagation cannot differentiate this network: %s)", copies, why)
 	}
 	if ps := s.Check(e.Info()); len(ps) > 0 {
-		return nil, fmt.Errorf("no reference: %s: %s", ps[0].Key, ps[0].Msg)
+		return nil, "", fmt.Errorf("no reference: %s: %s", ps[0].Key, ps[0].Msg)
+	}
+	return s, method, nil
+}
+
+// notDifferentiable says why backpropagation through the noise does not
+// give the smoothed gradient of e's network, or "" if it does.
+func notDifferentiable(e *configs.Experiment) string {
+	info := e.Info()
+	switch {
+	case info.Threshold:
+		return "the threshold activation's derivative is zero"
+	case !info.Loss.Differentiable():
+		return fmt.Sprintf("the %v loss has no derivative", info.Loss)
+	}
+	return ""
+}
+
+func newReference(e *configs.Experiment, spec graph.Spec, batch *datasets.Batch, opts Options) (*reference, error) {
+	s, method, err := referenceSettings(e, opts.RefCopies)
+	if err != nil {
+		return nil, err
 	}
 	spec.Batch = len(batch.Index)
 	est, err := s.New(spec)
@@ -277,19 +340,6 @@ func newReference(e *configs.Experiment, spec graph.Spec, batch *datasets.Batch,
 		r.info.Relative = append(r.info.Relative, LayerSE{Layer: l.name, SE: math.Sqrt(se) / norm(l.values(r.flat))})
 	}
 	return r, nil
-}
-
-// notDifferentiable says why backpropagation through the noise does not
-// give the smoothed gradient of e's network, or "" if it does.
-func notDifferentiable(e *configs.Experiment) string {
-	info := e.Info()
-	switch {
-	case info.Threshold:
-		return "the threshold activation's derivative is zero"
-	case !info.Loss.Differentiable():
-		return fmt.Sprintf("the %v loss has no derivative", info.Loss)
-	}
-	return ""
 }
 
 func specLayers(spec graph.Spec) ([]layer, int, error) {
@@ -473,7 +523,7 @@ func (r *Report) WriteFiles(dir string) error {
 	}
 	var panels []plots.Panel
 	for _, l := range layers {
-		p := plots.Panel{Title: l, XLabel: "copies K", YLabel: "variance of one estimate", LogX: true, LogY: true}
+		p := plots.Panel{Title: l, XLabel: "copies K", YLabel: "variance of one estimate"} // TODO(plots): log axes
 		var names []string
 		for name := range byLayer[l] {
 			names = append(names, name)

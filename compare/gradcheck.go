@@ -56,8 +56,8 @@ type LayerCheck struct {
 // the zero-one loss estimates nothing (glr compare documents its reference
 // for those).
 func GradCheck(exp *configs.Experiment, train *datasets.Set, opts GradCheckOptions) (*GradCheckReport, error) {
-	if opts.Draws < 2 {
-		return nil, fmt.Errorf("gradcheck: -draws must be at least 2, got %d", opts.Draws)
+	if err := CheckGradCheck(exp, opts); err != nil {
+		return nil, err
 	}
 	batch, err := seededBatch(train, exp.Seed, opts.Batch)
 	if err != nil {
@@ -70,14 +70,7 @@ func GradCheck(exp *configs.Experiment, train *datasets.Set, opts GradCheckOptio
 	if spec.Params, err = graph.NewParams(spec); err != nil {
 		return nil, fmt.Errorf("gradcheck: %w", err)
 	}
-	k := copiesOf(exp.Estimator.Settings)
-	ref := &estimators.BPSettings{Copies: k, Noise: true}
-	if why := notDifferentiable(exp); why != "" {
-		return nil, fmt.Errorf("gradcheck: backpropagation through the noise is no reference here (%s); glr compare documents the reference it uses for such networks", why)
-	}
-	if ps := ref.Check(exp.Info()); len(ps) > 0 {
-		return nil, fmt.Errorf("gradcheck: backpropagation through the noise cannot be the reference here: %s: %s", ps[0].Key, ps[0].Msg)
-	}
+	ref := &estimators.BPSettings{Copies: copiesOf(exp.Estimator.Settings), Noise: true}
 	est, err := assemble.Estimator(exp, spec, opts.Batch)
 	if err != nil {
 		return nil, fmt.Errorf("gradcheck: %w", err)
@@ -131,6 +124,27 @@ func GradCheck(exp *configs.Experiment, train *datasets.Set, opts GradCheckOptio
 		report.Layers = append(report.Layers, lc)
 	}
 	return report, nil
+}
+
+// CheckGradCheck returns the error GradCheck would return for exp and opts
+// that needs no data: too few draws, a batch below 1, a network that
+// backpropagation through the noise cannot differentiate. Commands call it
+// before they load the data set.
+func CheckGradCheck(exp *configs.Experiment, opts GradCheckOptions) error {
+	if opts.Draws < 2 {
+		return fmt.Errorf("gradcheck: -draws must be at least 2, got %d", opts.Draws)
+	}
+	if opts.Batch < 1 {
+		return fmt.Errorf("gradcheck: -batch must be at least 1, got %d", opts.Batch)
+	}
+	if why := notDifferentiable(exp); why != "" {
+		return fmt.Errorf("gradcheck: backpropagation through the noise is no reference here (%s); glr compare documents the reference it uses for such networks", why)
+	}
+	ref := &estimators.BPSettings{Copies: copiesOf(exp.Estimator.Settings), Noise: true}
+	if ps := ref.Check(exp.Info()); len(ps) > 0 {
+		return fmt.Errorf("gradcheck: backpropagation through the noise cannot be the reference here: %s: %s", ps[0].Key, ps[0].Msg)
+	}
+	return nil
 }
 
 // WriteText prints the report as a table.

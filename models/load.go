@@ -70,6 +70,9 @@ func Load(path string) ([]*Trained, error) {
 		if s.ConfigHash != hash {
 			return nil, fmt.Errorf("load model: %s belongs to another config than %s", ckpt, resolved)
 		}
+		if s.Epoch > arms[i].Train.Epochs {
+			return nil, fmt.Errorf("load model: %s is after epoch %d, but the run has %d epochs", ckpt, s.Epoch, arms[i].Train.Epochs)
+		}
 		name := arms[i].Name
 		if len(arms) > 1 || name != filepath.Base(runDir) {
 			name = filepath.Base(runDir) + "/" + arms[i].Name

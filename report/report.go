@@ -152,22 +152,39 @@ func AggregateRuns(dirs []string) ([]Aggregate, error) {
 	return out, nil
 }
 
-// firstDifference names the first key whose line differs between two
-// encodings.
+// firstDifference names the first key (or table) whose line differs
+// between two encodings, as a dotted key.
 func firstDifference(a, b []byte) string {
 	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
-	table := ""
-	for i := 0; i < min(len(la), len(lb)); i++ {
-		if strings.HasPrefix(la[i], "[") {
-			table = strings.Trim(la[i], "[] ")
+	line := func(ls []string, i int) string {
+		if i < len(ls) {
+			return strings.TrimSpace(ls[i])
 		}
-		if la[i] != lb[i] {
-			k, _, _ := strings.Cut(la[i], "=")
-			k = strings.TrimSpace(k)
-			if table != "" && !strings.HasPrefix(la[i], "[") {
-				k = table + "." + k
+		return ""
+	}
+	header := func(l string) bool { return strings.HasPrefix(l, "[") }
+	table := ""
+	for i := 0; i < max(len(la), len(lb)); i++ {
+		x, y := line(la, i), line(lb, i)
+		if x == y {
+			if header(x) {
+				table = strings.Trim(x, "[] ")
 			}
-			return k
+			continue
+		}
+		// A key of the current table comes before the next table's header.
+		for _, l := range []string{x, y} {
+			if k, _, ok := strings.Cut(l, "="); ok && !header(l) {
+				if k = strings.TrimSpace(k); table != "" {
+					k = table + "." + k
+				}
+				return k
+			}
+		}
+		for _, l := range []string{x, y} {
+			if header(l) {
+				return strings.Trim(l, "[] ")
+			}
 		}
 	}
 	return "the arms"

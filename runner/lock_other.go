@@ -2,7 +2,13 @@
 
 package runner
 
-import "os"
+import (
+	"errors"
+	"os"
+)
+
+// errLocked is lockFile's error when another open file holds the lock.
+var errLocked = errors.New("locked")
 
 // lockFile cannot lock portably here; a directory claim then rests on the
 // exclusive creation of the directory alone.

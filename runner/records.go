@@ -50,7 +50,7 @@ type ArmSummary struct {
 	Name              string  `json:"name"`
 	Estimator         string  `json:"estimator"`
 	Loss              string  `json:"loss"`
-	Status            string  `json:"status"` // "done", "stopped" or "diverged: ..."
+	Status            string  `json:"status"` // "done", "not started", or "diverged in epoch N..." and why
 	Epochs            int     `json:"epochs"`
 	FinalTestAccuracy float64 `json:"final_test_accuracy"`
 	BestTestAccuracy  float64 `json:"best_test_accuracy"`

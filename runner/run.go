@@ -8,12 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/glr-project/glr/assemble"
 	"github.com/glr-project/glr/configs"
+	"github.com/glr-project/glr/datasets"
+	"github.com/glr-project/glr/graph"
 	"github.com/glr-project/glr/internal/atomicfile"
 	"github.com/glr-project/glr/internal/buildinfo"
 )
@@ -77,7 +80,7 @@ func Run(exp *configs.Experiment, opts RunOptions) (string, *Summary, error) {
 		c.release(true)
 		return "", nil, fmt.Errorf("run: %w", err)
 	}
-	s, completed, err := execute(exp, c.dir, opts)
+	s, completed, err := execute(exp, c.dir, opts, false)
 	c.release(err != nil && !completed)
 	return c.dir, s, err
 }
@@ -94,13 +97,13 @@ func Resume(dir string, opts RunOptions) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
 	}
-	s, _, err := execute(exp, dir, opts)
+	s, _, err := execute(exp, dir, opts, true)
 	return s, err
 }
 
 // execute trains the arms; completed reports whether any epoch of any arm
-// was recorded.
-func execute(exp *configs.Experiment, dir string, opts RunOptions) (s *Summary, completed bool, err error) {
+// was recorded. resuming says that dir is kept whatever happens.
+func execute(exp *configs.Experiment, dir string, opts RunOptions, resuming bool) (s *Summary, completed bool, err error) {
 	started := time.Now()
 	if opts.Log == nil {
 		opts.Log = io.Discard
@@ -130,9 +133,12 @@ func execute(exp *configs.Experiment, dir string, opts RunOptions) (s *Summary, 
 			results[i].metrics, results[i].seconds, results[i].peak = st.metrics, st.seconds, st.peak
 			completed = true
 		}
-		if msg, ok := readFailure(dir, i, arms[i].Name); ok {
-			results[i].status = "diverged: " + msg
+		if msg, ok := readFailure(dir, i, arms[i].Name); ok && strings.HasPrefix(msg, "diverged") {
+			results[i].status = msg
 		}
+	}
+	if err := preflight(dir, arms, results, train); err != nil {
+		return nil, completed, err
 	}
 	program := buildinfo.Collect(opts.Command, started)
 	record := func() error {
@@ -141,7 +147,7 @@ func execute(exp *configs.Experiment, dir string, opts RunOptions) (s *Summary, 
 	var diverged []string
 	for i := range arms {
 		if strings.HasPrefix(results[i].status, "diverged") {
-			fmt.Fprintf(opts.Log, "%s: skipped: it %s earlier (see %s)\n", arms[i].Name, results[i].status, failurePath(dir, i, arms[i].Name))
+			fmt.Fprintf(opts.Log, "%s: skipped: it %s (see %s)\n", arms[i].Name, results[i].status, failurePath(dir, i, arms[i].Name))
 			diverged = append(diverged, arms[i].Name)
 			continue
 		}
@@ -155,14 +161,16 @@ func execute(exp *configs.Experiment, dir string, opts RunOptions) (s *Summary, 
 		var div *divergence
 		switch {
 		case errors.As(err, &div):
-			results[i].status = "diverged: " + div.Error()
+			results[i].status = div.Error()
 			if werr := writeFailure(dir, i, arms[i].Name, div.Error()); werr != nil {
 				return nil, completed, werr
 			}
 			fmt.Fprintf(opts.Log, "%s: %v; the other arms go on\n", arms[i].Name, div)
 			diverged = append(diverged, arms[i].Name)
+		case errors.Is(err, ErrInterrupted) && (completed || resuming):
+			return nil, completed, fmt.Errorf("arm %s: %w; the completed epochs are kept: continue with glr run -resume %s", arms[i].Name, err, dir)
 		case errors.Is(err, ErrInterrupted):
-			return nil, completed, fmt.Errorf("arm %s: %w", arms[i].Name, err)
+			return nil, completed, fmt.Errorf("arm %s: %w before any epoch completed, so nothing was kept: run the same command again", arms[i].Name, err)
 		case err != nil:
 			return nil, completed, fmt.Errorf("arm %s: %w", arms[i].Name, err)
 		default:
@@ -180,7 +188,35 @@ func execute(exp *configs.Experiment, dir string, opts RunOptions) (s *Summary, 
 		return nil, completed, err
 	}
 	if len(diverged) > 0 {
-		return s, completed, fmt.Errorf("%w: arms %s (their last good checkpoints stay in %s)", ErrDiverged, strings.Join(diverged, ", "), filepath.Join(dir, "checkpoints"))
+		which := "arm " + diverged[0]
+		if len(diverged) > 1 {
+			which = "arms " + strings.Join(diverged, ", ")
+		}
+		return s, completed, fmt.Errorf("%s %w (why, and the last good checkpoint, are in the .failed files in %s); the other arms finished, and glr run -resume %s skips the diverged ones",
+			which, ErrDiverged, filepath.Join(dir, "checkpoints"), dir)
 	}
 	return s, completed, nil
+}
+
+// preflight checks, before any arm trains, what would otherwise fail only
+// when an arm's turn comes: that every arm still to train builds on the
+// data, and that the checkpoints can be written.
+func preflight(dir string, arms []configs.ArmConfig, results []armResult, train *datasets.Set) error {
+	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
+		return fmt.Errorf("run directory: %w", err)
+	}
+	for i := range arms {
+		if strings.HasPrefix(results[i].status, "diverged") || len(results[i].metrics) >= arms[i].Train.Epochs {
+			continue
+		}
+		spec, err := assemble.Spec(&arms[i].Experiment, assemble.Image(train), train.Classes)
+		if err == nil {
+			spec.Batch = 1
+			_, err = graph.Build(spec)
+		}
+		if err != nil {
+			return fmt.Errorf("arm %s: network: %w", arms[i].Name, err)
+		}
+	}
+	return nil
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/glr-project/glr/assemble"
 	"github.com/glr-project/glr/checkpoint"
@@ -28,7 +30,8 @@ import (
 // is evaluated after each epoch (train_loss).
 const trainLossSample = 10000
 
-// divergence is an arm's loss that stopped being finite.
+// divergence is an arm whose loss stopped being finite, or whose weights
+// grew beyond what a checkpoint keeps. Its message starts with "diverged".
 type divergence struct{ msg string }
 
 func (d *divergence) Error() string { return d.msg }
@@ -199,7 +202,7 @@ func (t *trainer) run() error {
 				if bar != nil {
 					bar.Clear()
 				}
-				return fmt.Errorf("%w in epoch %d (%v); continue with: glr run -resume %s", ErrInterrupted, epoch, err, t.dir)
+				return fmt.Errorf("%w in epoch %d", ErrInterrupted, epoch)
 			}
 			lo, hi := s*b, min((s+1)*b, n)
 			est := full
@@ -237,6 +240,12 @@ func (t *trainer) run() error {
 			}
 		}
 		trainSecs := time.Since(began).Seconds()
+		if bar != nil {
+			bar.Finish()
+		}
+		if err := checkWeights(net, params); err != nil {
+			return &divergence{fmt.Sprintf("diverged in epoch %d: %v (the last good checkpoint is %s)", epoch, err, t.lastGood(epoch, ckpt))}
+		}
 		evalBegan := time.Now()
 		testRes, err := ev.Evaluate(t.test)
 		if err == nil {
@@ -252,9 +261,6 @@ func (t *trainer) run() error {
 			return fmt.Errorf("epoch %d: %w", epoch, err)
 		}
 		evalSecs := time.Since(evalBegan).Seconds()
-		if bar != nil {
-			bar.Finish()
-		}
 		m := EpochMetrics{
 			Arm: t.arm.Name, Epoch: epoch, TrainLoss: trainLoss, EstimatorLoss: lossSum / float64(steps),
 			TestLoss: testRes.Loss, TestAccuracy: testRes.Accuracy, Seconds: trainSecs + evalSecs,
@@ -316,6 +322,35 @@ func restore(net *graph.Network, params []*tensor.Dense, s *checkpoint.State) er
 	return nil
 }
 
+// checkWeights refuses weights that a checkpoint cannot keep: not finite,
+// or beyond checkpoint.MaxAbsValue in magnitude. Training that got there has
+// diverged, even while its loss is still finite.
+func checkWeights(net *graph.Network, params []*tensor.Dense) error {
+	for i, p := range params {
+		var bad float64
+		j := -1
+		if p.Dtype() == tensor.Float32 {
+			for k, v := range p.Float32s() {
+				if x := float64(v); math.IsNaN(x) || math.Abs(x) > checkpoint.MaxAbsValue {
+					bad, j = x, k
+					break
+				}
+			}
+		} else {
+			for k, x := range p.Float64s() {
+				if math.IsNaN(x) || math.Abs(x) > checkpoint.MaxAbsValue {
+					bad, j = x, k
+					break
+				}
+			}
+		}
+		if j >= 0 {
+			return fmt.Errorf("weight %d of %s is %g, beyond the bound of %g that a checkpoint keeps", j, net.Params[i].Name(), bad, checkpoint.MaxAbsValue)
+		}
+	}
+	return nil
+}
+
 func (t *trainer) lastGood(epoch int, ckpt string) string {
 	if epoch <= 1 {
 		return "none: no epoch completed"
@@ -323,33 +358,124 @@ func (t *trainer) lastGood(epoch int, ckpt string) string {
 	return fmt.Sprintf("%s, after epoch %d", ckpt, epoch-1)
 }
 
-// newBar returns a progress bar that fits the terminal's width, or nil.
+// newBar returns a progress bar that fits on one line of the terminal, or
+// nil.
 func (t *trainer) newBar(steps, epoch int) *progressbar.ProgressBar {
 	if !t.opts.Progress {
 		return nil
 	}
-	desc := fmt.Sprintf("%s %d/%d", t.arm.Name, epoch, t.arm.Train.Epochs)
 	cols := t.opts.Columns
 	if cols <= 0 {
 		cols = 80
 	}
-	// The bar shares its line with the description, the percentage and
-	// "(count/total, N steps/s)": about 40 columns besides the bar itself.
-	width := cols - len([]rune(desc)) - 42
-	if width < 10 {
-		width = 10
-		if r := []rune(desc); len(r) > cols-52 && cols > 60 {
-			desc = string(r[:cols-52])
+	l := layoutBar(cols, fmt.Sprintf("%s %d/%d", t.arm.Name, epoch, t.arm.Train.Epochs), steps)
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(&lineWriter{w: t.opts.Log, max: cols - 1}),
+		progressbar.OptionSetDescription(l.desc),
+		progressbar.OptionSetWidth(l.width),
+		progressbar.OptionSetPredictTime(l.eta),
+		progressbar.OptionSetItsString("steps"),
+		progressbar.OptionThrottle(100 * time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	}
+	if l.count {
+		opts = append(opts, progressbar.OptionShowCount())
+	}
+	if l.rate {
+		opts = append(opts, progressbar.OptionShowIts())
+	}
+	return progressbar.NewOptions(steps, opts...)
+}
+
+// barLayout is what a progress bar shows besides its percentage.
+type barLayout struct {
+	desc             string
+	width            int // of the bar itself
+	count, rate, eta bool
+}
+
+// Widths of the parts of a progress bar's line, as the progressbar package
+// draws them: "DESC  45% |BAR| (COUNT/TOTAL, RATE steps/s) [ELAPSED:ETA]".
+const (
+	barFixed   = 10 // "%4d%% |" and "| " around the bar, and one trailing space
+	barRate    = 14 // "999999 steps/s", or "59 steps/min"
+	barTime    = 20 // " [9h59m59s:9h59m59s]"
+	barMinimum = 10 // the narrowest bar worth drawing
+)
+
+// layoutBar fits a progress bar of steps steps, described by desc, into
+// cols columns, keeping the last column free (a character there makes some
+// terminals wrap). Narrower terminals lose, in turn, the rate, the count,
+// the times, then the end of the description.
+func layoutBar(cols int, desc string, steps int) barLayout {
+	room := cols - 1
+	if r := []rune(desc); len(r) > max(12, room/3) {
+		desc = string(r[:max(12, room/3)-1]) + "…"
+	}
+	digits := len(fmt.Sprint(steps))
+	for _, l := range []barLayout{
+		{count: true, rate: true, eta: true},
+		{count: true, eta: true},
+		{eta: true},
+		{},
+	} {
+		used := len([]rune(desc)) + barFixed
+		if l.count || l.rate {
+			used += 2 // "(" and ")"
+		}
+		if l.count {
+			used += 2*digits + 1
+		}
+		if l.rate {
+			used += barRate
+		}
+		if l.count && l.rate {
+			used += 2 // ", "
+		}
+		if l.eta {
+			used += barTime
+		}
+		if l.width = room - used; l.width >= barMinimum {
+			l.desc = desc
+			return l
 		}
 	}
-	return progressbar.NewOptions(steps,
-		progressbar.OptionSetWriter(t.opts.Log),
-		progressbar.OptionSetDescription(desc),
-		progressbar.OptionSetWidth(width),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("steps"),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
+	// Too narrow for the description and a bar: shorten the description.
+	r := []rune(desc)
+	keep := max(0, room-barFixed-barMinimum)
+	if keep < len(r) {
+		r = r[:keep]
+	}
+	return barLayout{desc: string(r), width: max(1, room-barFixed-len(r))}
+}
+
+// lineWriter passes a progress bar's output on, cutting every line (text
+// between carriage returns and newlines) to max characters, so that the
+// bar never wraps whatever the lengths of its numbers.
+type lineWriter struct {
+	w   io.Writer
+	max int
+	col int // characters of the current line written so far
+}
+
+func (lw *lineWriter) Write(p []byte) (int, error) {
+	out := make([]byte, 0, len(p))
+	for i := 0; i < len(p); {
+		r, size := utf8.DecodeRune(p[i:])
+		switch {
+		case r == '\r' || r == '\n':
+			lw.col = 0
+		case lw.col >= lw.max:
+			i += size
+			continue
+		default:
+			lw.col++
+		}
+		out = append(out, p[i:i+size]...)
+		i += size
+	}
+	if _, err := lw.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

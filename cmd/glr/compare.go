@@ -59,6 +59,9 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		opts.Weights = ms[0]
 	}
+	if err := compare.Check(exp, opts); err != nil {
+		return err
+	}
 	train, _, err := assemble.Data(exp)
 	if err != nil {
 		return err

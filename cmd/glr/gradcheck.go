@@ -32,11 +32,15 @@ func gradcheckCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	opts := compare.GradCheckOptions{Draws: *draws, Batch: *batch}
+	if err := compare.CheckGradCheck(exp, opts); err != nil {
+		return err
+	}
 	train, _, err := assemble.Data(exp)
 	if err != nil {
 		return err
 	}
-	report, err := compare.GradCheck(exp, train, compare.GradCheckOptions{Draws: *draws, Batch: *batch})
+	report, err := compare.GradCheck(exp, train, opts)
 	if err != nil {
 		return err
 	}

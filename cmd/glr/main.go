@@ -104,12 +104,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "glr %s: %v\n", args[0], strings.TrimPrefix(err.Error(), "usage: "))
+		fmt.Fprintf(stderr, "glr %s: %s\n", args[0], message(args[0], strings.TrimPrefix(err.Error(), "usage: ")))
 		return 2
 	default:
-		fmt.Fprintf(stderr, "glr %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "glr %s: %s\n", args[0], message(args[0], err.Error()))
 		return 1
 	}
+}
+
+// message returns an error message to print after "glr CMD: ", without the
+// prefix of a package named like the command ("compare: ", "gradcheck: ",
+// "summarize: "), which would repeat it.
+func message(cmd, msg string) string {
+	return strings.TrimPrefix(msg, cmd+": ")
 }
 
 // parseInterleaved parses flags that may come before, between or after the

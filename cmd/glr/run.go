@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -50,10 +51,8 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	// Ctrl-C or SIGTERM stops the run before its next step; completed
-	// epochs stay in the checkpoints, and glr run -resume DIR continues.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	opts := runner.RunOptions{Log: stderr, Stdout: stdout, Context: ctx, Command: append([]string{"glr", "run"}, args...)}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opts.Progress = true
@@ -61,6 +60,28 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			opts.Columns = cols
 		}
 	}
+	// Ctrl-C or SIGTERM stops the run before its next step; completed
+	// epochs stay in the checkpoints, and glr run -resume DIR continues.
+	// The first signal is acknowledged at once, on a line of its own; a
+	// second one ends the process at once (the signals go back to their
+	// default action).
+	progress := opts.Progress
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	go func() {
+		select {
+		case <-signals:
+			signal.Stop(signals)
+			start := "\n"
+			if progress {
+				start = "\r\033[K" // over the progress bar and the echoed ^C
+			}
+			fmt.Fprintln(stderr, start+"glr run: interrupted: stopping before the next step (interrupt again to quit at once)")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if *resume != "" {
 		if len(pos) != 0 || len(sets) != 0 || *out != "" || *seeds != "" {
 			return fmt.Errorf("%w: -resume DIR takes no CONFIG, -set, -out or -seeds: the run's resolved.toml decides", errUsage)
@@ -78,7 +99,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "glr run %s: writing to %s\n", exp.Name, opts.Out)
 		}
 		dir, _, err := runner.Run(exp, opts)
-		if dir != "" && opts.Out == "" {
+		if opts.Out == "" && (err == nil || errors.Is(err, runner.ErrDiverged)) {
 			fmt.Fprintf(stderr, "glr run %s: wrote %s\n", exp.Name, dir)
 		}
 		return err
@@ -86,6 +107,13 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	list, err := parseList(*seeds, func(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) })
 	if err != nil || len(list) == 0 {
 		return fmt.Errorf("%w: -seeds: want a comma-separated list of seeds, got %q", errUsage, *seeds)
+	}
+	seen := map[uint64]bool{}
+	for _, seed := range list {
+		if seen[seed] {
+			return fmt.Errorf("%w: -seeds: seed %d is given twice", errUsage, seed)
+		}
+		seen[seed] = true
 	}
 	// Check every seed's config before any run starts.
 	exps := make([]*configs.Experiment, len(list))

@@ -14,8 +14,12 @@ func versionCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the provenance as JSON")
-	if _, err := parseInterleaved(fs, args); err != nil {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: version takes no arguments, got %q", errUsage, pos)
 	}
 	info := buildinfo.Collect(nil, time.Now())
 	if *asJSON {

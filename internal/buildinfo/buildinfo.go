@@ -8,6 +8,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -18,7 +19,7 @@ import (
 type Info struct {
 	Module    string            `json:"module"`
 	Version   string            `json:"version"`  // the module version, "(devel)" for a local build
-	Revision  string            `json:"revision"` // the source revision (VCS commit), "" if unknown
+	Revision  string            `json:"revision"` // the source revision (VCS commit) from the build, else from git in the source tree; "" if unknown
 	Modified  bool              `json:"modified"` // the source tree had uncommitted changes
 	GoVersion string            `json:"go_version"`
 	OS        string            `json:"os"`
@@ -27,7 +28,7 @@ type Info struct {
 	Cores     int               `json:"cores"`
 	Command   []string          `json:"command,omitempty"`
 	Started   time.Time         `json:"started"`
-	Modules   map[string]string `json:"modules"` // versions of the modules that decide the numbers
+	Modules   map[string]string `json:"modules"` // versions of the modules that decide the numbers (empty in a test binary, which lists none)
 }
 
 // Collect returns the provenance of the running program for a job started
@@ -58,20 +59,41 @@ func Collect(command []string, started time.Time) Info {
 		}
 	}
 	if info.Revision == "" {
-		// go run and go test do not stamp the revision; ask git, briefly.
-		info.Revision, info.Modified = gitRevision()
+		// go run, go test and go build -buildvcs=false do not stamp the
+		// revision; ask git, briefly, in the source tree the program was
+		// built from, else in the working directory.
+		info.Revision, info.Modified = gitRevision(sourceDir())
 	}
 	return info
 }
 
-func gitRevision() (string, bool) {
+// sourceDir returns the directory this file was compiled from, or "" when
+// the build trimmed the paths or the tree is gone.
+func sourceDir() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return ""
+	}
+	dir := filepath.Dir(file)
+	if _, err := os.Stat(dir); err != nil {
+		return ""
+	}
+	return dir
+}
+
+func gitRevision(dir string) (string, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	git := func(args ...string) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, "git", args...)
+		cmd.Dir = dir
+		return cmd.Output()
+	}
+	out, err := git("rev-parse", "HEAD")
 	if err != nil {
 		return "", false
 	}
-	status, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output()
+	status, err := git("status", "--porcelain", "--untracked-files=no")
 	return strings.TrimSpace(string(out)), err == nil && len(strings.TrimSpace(string(status))) > 0
 }
 
