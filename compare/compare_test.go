@@ -178,8 +178,8 @@ func TestGradCheckBadInput(t *testing.T) {
 		{"one draw", nil, GradCheckOptions{Draws: 1, Batch: 4}, "gradcheck: -draws must be at least 2, got 1"},
 		{"no batch", nil, GradCheckOptions{Draws: 5, Batch: 0}, "gradcheck: -batch must be at least 1, got 0"},
 		{"batch too big", nil, GradCheckOptions{Draws: 5, Batch: 21}, "-batch must be in [1, 20], got 21"},
-		{"threshold", []string{`model.activation="threshold"`}, GradCheckOptions{Draws: 5, Batch: 4}, "backpropagation through the noise cannot be the reference here"},
-		{"zero-one loss", []string{`loss.kind="zero-one"`}, GradCheckOptions{Draws: 5, Batch: 4}, "backpropagation through the noise cannot be the reference here"},
+		{"threshold", []string{`model.activation="threshold"`}, GradCheckOptions{Draws: 5, Batch: 4}, "backpropagation through the noise is no reference here (the threshold activation's derivative is zero)"},
+		{"zero-one loss", []string{`loss.kind="zero-one"`}, GradCheckOptions{Draws: 5, Batch: 4}, "backpropagation through the noise is no reference here (the zero-one loss has no derivative)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
