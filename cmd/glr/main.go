@@ -13,6 +13,7 @@
 //	glr eval RUN_DIR [-data test|train] [-json]
 //	glr export RUN_DIR -out FILE.npz
 //	glr summarize RUN_DIR...
+//	glr bench [-dtype float32|float64] [-batch LIST] [-json]
 //	glr version
 //
 // run trains every arm of an experiment and records metrics, checkpoints,
@@ -23,6 +24,7 @@
 // models under adversarial attacks and natural corruptions. eval measures a
 // trained model's accuracy, loss and confusion matrix; export writes its
 // weights as NumPy arrays. summarize tabulates runs (mean ± std over seeds).
+// bench measures the training steps against raw GEMM on this machine.
 package main
 
 import (
@@ -49,6 +51,7 @@ Usage:
   glr eval RUN_DIR [-data test|train] [-json]
   glr export RUN_DIR -out FILE.npz
   glr summarize RUN_DIR...
+  glr bench [-dtype float32|float64] [-batch LIST] [-json]
   glr version
 
 CONFIG is an experiment file; NAME one of the shipped experiments:
@@ -90,6 +93,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = summarizeCmd(args[1:], stdout, stderr)
 	case "version":
 		err = versionCmd(args[1:], stdout, stderr)
+	case "bench":
+		err = benchCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		printUsage(stdout)
 		return 0
