@@ -260,7 +260,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "bad baseline",
 			src:  "name = \"x\"\n[estimator]\nbaseline = \"mean\"\n",
-			want: `FILE:3: estimator.baseline: unknown baseline "mean" (want none | batch-mean | leave-one-out | clean)`,
+			want: `FILE:3: estimator.baseline: unknown baseline "mean" (want none | batch-mean | leave-one-out | clean | site-clean)`,
 		},
 		{
 			name: "bad loss",
@@ -331,6 +331,11 @@ func TestLoadErrors(t *testing.T) {
 			name: "antithetic with default copies",
 			src:  "name = \"x\"\n[estimator]\nantithetic = true\n",
 			want: `FILE: estimator.copies: antithetic pairs need an even number of copies, got 1`,
+		},
+		{
+			name: "site-clean with layerwise",
+			src:  "name = \"x\"\n[estimator]\ncopies = 4\nlayerwise = true\nbaseline = \"site-clean\"\n",
+			want: `FILE:5: estimator.baseline: with layerwise = true each pass has noise at one site alone, so its site-clean baseline is the clean one; use baseline = "clean"`,
 		},
 		{
 			name: "bp with zero-one",

@@ -96,7 +96,7 @@ func newBackprop(kind string, base graph.Spec, copies int, noise bool, surrogate
 		return nil, fmt.Errorf("%s: %d copies without noise would compute the same gradient %d times", kind, copies, copies)
 	}
 	spec := base
-	spec.Copies, spec.NoiseOff, spec.OnlySite, spec.Sampler, spec.Antithetic, spec.Surrogate = copies, !noise, 0, 0, false, surrogate
+	spec.Copies, spec.NoiseOff, spec.OnlySite, spec.QuietSite, spec.Sampler, spec.Antithetic, spec.Surrogate = copies, !noise, 0, 0, 0, false, surrogate
 	net, err := graph.Build(spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: network: %w", kind, err)

@@ -37,6 +37,11 @@ baseline = "clean"`},
 			{Name: "layerwise", TOML: `copies = 4
 layerwise = true
 baseline = "leave-one-out"`},
+			{Name: "site-clean", TOML: `copies = 2
+baseline = "site-clean"`},
+			{Name: "site-clean-qmc", TOML: `copies = 4
+sampler = "qmc"
+baseline = "site-clean"`},
 		},
 	})
 }
@@ -46,7 +51,7 @@ type GLRSettings struct {
 	// Copies is the number K of noisy copies of each example per pass.
 	Copies int `toml:"copies"`
 	// Baseline is subtracted from each row's loss: none, batch-mean,
-	// leave-one-out or clean (see score.Baseline).
+	// leave-one-out, clean or site-clean (see score.Baseline).
 	Baseline string `toml:"baseline"`
 	// Antithetic pairs the copies with negated noise; needs an even Copies
 	// and no baseline (a baseline cancels within a pair).
@@ -108,7 +113,7 @@ func (s *GLRSettings) Check(info Info) []Problem {
 		add("baseline", "a baseline cancels within antithetic pairs, adding only its cost (and a leave-one-out baseline that holds the pair's other copy biases the estimate); set baseline = \"none\" with antithetic = true")
 	}
 	if sampler == score.QMC && b.UsesOtherCopies() {
-		add("baseline", "the %s baseline is built from the other copies' losses, which QMC couples to the row's own noise, so the estimate would be biased; use baseline = \"none\" or \"clean\" with sampler = \"qmc\"", b)
+		add("baseline", "the %s baseline is built from the other copies' losses, which QMC couples to the row's own noise, so the estimate would be biased; use baseline = \"none\", \"clean\" or \"site-clean\" with sampler = \"qmc\"", b)
 	}
 	if sampler == score.QMC && s.Copies < 2 {
 		add("copies", "a QMC point set needs at least 2 copies, got %d", s.Copies)
@@ -119,6 +124,9 @@ func (s *GLRSettings) Check(info Info) []Problem {
 	ps = append(ps, checkRows(info, s.Copies)...)
 	if s.Layerwise && info.Sites < 1 {
 		add("layerwise", "the network has no noise site")
+	}
+	if s.Layerwise && b == score.SiteClean {
+		add("baseline", "with layerwise = true each pass has noise at one site alone, so its site-clean baseline is the clean one; use baseline = \"clean\"")
 	}
 	return ps
 }
@@ -144,7 +152,8 @@ func (s *GLRSettings) New(base graph.Spec) (Estimator, error) {
 type glrEstimator struct {
 	baseline score.Baseline
 	passes   []*glrPass
-	clean    *glrPass // the noise-free pass of the clean baseline
+	clean    *glrPass   // the noise-free pass of the clean baseline
+	quiet    []*glrPass // per site, the pass with that site quiet, of the site-clean baseline
 	params   int
 }
 
@@ -175,7 +184,7 @@ type glrSite struct {
 func newGLR(base graph.Spec, copies int, baseline score.Baseline, sampler score.Sampler, antithetic, layerwise bool) (*glrEstimator, error) {
 	e := &glrEstimator{baseline: baseline}
 	spec := base
-	spec.Copies, spec.NoiseOff, spec.OnlySite, spec.Sampler, spec.Antithetic, spec.Surrogate = copies, false, 0, sampler, antithetic, graph.ZeroDerivative
+	spec.Copies, spec.NoiseOff, spec.OnlySite, spec.QuietSite, spec.Sampler, spec.Antithetic, spec.Surrogate = copies, false, 0, 0, sampler, antithetic, graph.ZeroDerivative
 	if spec.Params == nil {
 		return nil, fmt.Errorf("glr: the spec carries no weights (make them with graph.NewParams)")
 	}
@@ -197,16 +206,25 @@ func newGLR(base graph.Spec, copies int, baseline score.Baseline, sampler score.
 	}
 	if baseline == score.Clean {
 		cs := base
-		cs.Copies, cs.NoiseOff, cs.OnlySite = 1, true, 0
-		net, err := graph.Build(cs)
+		cs.Copies, cs.NoiseOff, cs.OnlySite, cs.QuietSite = 1, true, 0, 0
+		p, err := newLossPass(cs)
 		if err != nil {
 			return nil, fmt.Errorf("glr: clean network: %w", err)
 		}
-		prog, err := net.Program(net.Losses)
-		if err != nil {
-			return nil, fmt.Errorf("glr: %w", err)
+		e.clean = p
+	}
+	if baseline == score.SiteClean {
+		// One pass per site with that site's noise off and every other
+		// site's noise drawn as in the main pass.
+		for l := 1; l <= len(first.net.Sites); l++ {
+			qs := spec
+			qs.QuietSite = l
+			p, err := newLossPass(qs)
+			if err != nil {
+				return nil, fmt.Errorf("glr: site-clean network for site %d: %w", l, err)
+			}
+			e.quiet = append(e.quiet, p)
 		}
-		e.clean = &glrPass{net: net, prog: prog, losses: make([]float64, net.Rows())}
 	}
 	// Every parameter must be the weight or bias of a site some pass covers.
 	covered := make([]bool, e.params)
@@ -224,6 +242,33 @@ func newGLR(base graph.Spec, copies int, baseline score.Baseline, sampler score.
 		}
 	}
 	return e, nil
+}
+
+// newLossPass builds a network for spec whose losses alone are read: a
+// baseline's pass.
+func newLossPass(spec graph.Spec) (*glrPass, error) {
+	net, err := graph.Build(spec)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := net.Program(net.Losses)
+	if err != nil {
+		return nil, err
+	}
+	return &glrPass{net: net, prog: prog, losses: make([]float64, net.Rows())}, nil
+}
+
+// run feeds the batch to the pass's network, runs it at step and reads its
+// per-row losses.
+func (p *glrPass) run(batch graph.Examples, step uint64) error {
+	if err := p.net.Feed(batch); err != nil {
+		return err
+	}
+	p.net.SetStep(step)
+	if err := p.prog.Run(); err != nil {
+		return err
+	}
+	return readLosses(p.net, p.prog, p.losses)
 }
 
 // addPass builds a network for spec and the gradients of its sites (of
@@ -279,46 +324,49 @@ func (e *glrEstimator) Estimate(batch graph.Examples, step uint64, grads []*tens
 	var st Stats
 	var clean []float64
 	if e.clean != nil {
-		if err := e.clean.net.Feed(batch); err != nil {
-			return Stats{}, fmt.Errorf("glr: %w", err)
-		}
-		if err := e.clean.prog.Run(); err != nil {
-			return Stats{}, fmt.Errorf("glr: clean %w", err)
-		}
-		if err := readLosses(e.clean.net, e.clean.prog, e.clean.losses); err != nil {
+		if err := e.clean.run(batch, step); err != nil {
 			return Stats{}, fmt.Errorf("glr: clean pass: %w", err)
 		}
 		clean = e.clean.losses
 		st.Rows += e.clean.net.Rows()
 	}
+	for i, q := range e.quiet {
+		if err := q.run(batch, step); err != nil {
+			return Stats{}, fmt.Errorf("glr: site-clean pass of site %d: %w", i+1, err)
+		}
+		st.Rows += q.net.Rows()
+	}
 	for i, p := range e.passes {
-		if err := p.net.Feed(batch); err != nil {
-			return Stats{}, fmt.Errorf("glr: %w", err)
-		}
-		p.net.SetStep(step)
-		if err := p.prog.Run(); err != nil {
-			return Stats{}, fmt.Errorf("glr: noisy %w", err)
-		}
-		if err := readLosses(p.net, p.prog, p.losses); err != nil {
-			return Stats{}, fmt.Errorf("glr: %w", err)
+		if err := p.run(batch, step); err != nil {
+			return Stats{}, fmt.Errorf("glr: noisy pass: %w", err)
 		}
 		if i == 0 {
 			st.Loss = mean(p.losses)
 		}
 		st.Rows += p.net.Rows()
-		score.Center(p.centered, p.losses, clean, p.net.Copies(), e.baseline)
-		// Each row's weight is (L − b)/M.
-		m := float64(len(p.centered))
-		for j := range p.centered {
-			p.centered[j] /= m
+		if e.quiet == nil {
+			e.center(p, clean)
 		}
 		for _, s := range p.sites {
+			if e.quiet != nil {
+				e.center(p, e.quiet[s.site.Index].losses)
+			}
 			if err := s.gradient(p.prog, p.centered, grads); err != nil {
 				return Stats{}, fmt.Errorf("glr: site %s: %w", s.site.Name, err)
 			}
 		}
 	}
 	return st, nil
+}
+
+// center sets the pass's row weights to (L − b)/M, with the baseline's
+// losses base (the clean losses, a quiet site's losses, or nil).
+func (e *glrEstimator) center(p *glrPass, base []float64) {
+	score.Center(p.centered, p.losses, base, p.net.Copies(), e.baseline)
+	m := float64(len(p.centered))
+	for j := range p.centered {
+		p.centered[j] /= m
+	}
 }
 
 // gradient writes the site's weight (and bias) gradient into grads:

@@ -69,8 +69,8 @@ type Settings interface {
 	// New returns an estimator with these settings for networks like base,
 	// whose Batch is the number of examples per Estimate and whose Params
 	// hold the shared weights the estimator reads. The estimator decides
-	// base's Copies, NoiseOff, OnlySite, Sampler, Antithetic and Surrogate
-	// for the networks it builds. New is called only with settings that
+	// base's Copies, NoiseOff, OnlySite, QuietSite, Sampler, Antithetic and
+	// Surrogate for the networks it builds. New is called only with settings that
 	// passed Check.
 	New(base graph.Spec) (Estimator, error)
 	// String describes the settings in a few words, for tables:

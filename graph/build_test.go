@@ -238,6 +238,54 @@ func TestOnlySite(t *testing.T) {
 	}
 }
 
+// TestQuietSite: with one site quiet, that site records no noise and every
+// other site draws exactly the noise of the network with noise everywhere,
+// row for row, whatever the sampler, so that the two passes' losses differ
+// by the quiet site's noise alone (the site-clean baseline).
+func TestQuietSite(t *testing.T) {
+	for _, mode := range []struct {
+		name       string
+		sampler    score.Sampler
+		antithetic bool
+	}{{"iid", score.IID, false}, {"qmc", score.QMC, false}, {"antithetic", score.IID, true}} {
+		for quiet := 1; quiet <= 3; quiet++ {
+			t.Run(fmt.Sprintf("%s/site %d", mode.name, quiet), func(t *testing.T) {
+				s := mlpSpec(t, graph.Sigmoid, layers.BiasAll)
+				s.Copies, s.Sampler, s.Antithetic = 4, mode.sampler, mode.antithetic
+				full := build(t, s)
+				s.QuietSite = quiet
+				q := build(t, s)
+				for _, net := range []*graph.Network{full, q} {
+					feed(t, net, 2)
+					net.SetStep(7)
+					run(t, program(t, net, net.Losses))
+				}
+				for i, st := range q.Sites {
+					got, want := floats(t, st.Op.Noise()), floats(t, full.Sites[i].Op.Noise())
+					if len(got) != len(want) {
+						t.Fatalf("site %s: %d noise values, want %d", st.Name, len(got), len(want))
+					}
+					nonzero := 0
+					for j := range got {
+						if want[j] != 0 {
+							nonzero++
+						}
+						if i+1 == quiet && got[j] != 0 {
+							t.Fatalf("quiet site %s: noise value %d is %v", st.Name, j, got[j])
+						}
+						if i+1 != quiet && got[j] != want[j] {
+							t.Fatalf("site %s: noise value %d is %v, the all-site network drew %v", st.Name, j, got[j], want[j])
+						}
+					}
+					if nonzero == 0 {
+						t.Fatalf("site %s of the all-site network drew no noise", st.Name)
+					}
+				}
+			})
+		}
+	}
+}
+
 // mlpForward computes the logits of a dense network by its definition:
 // h ← act(h·W (+ b) + r) layer by layer, identity at the output, with r the
 // noise each site recorded (all zero with the noise off). It reads the
@@ -419,6 +467,9 @@ func TestBuildErrors(t *testing.T) {
 		{"odd antithetic copies", func(s *graph.Spec) { s.Copies, s.Antithetic = 3, true }, "build layer1: noise site layer1: score: antithetic pairs need an even number of copies, got 3"},
 		{"scales for other sites", func(s *graph.Spec) { s.Scales = []float64{1, 2, 3} }, "build: 3 noise scales for 2 noise sites (give one, or one per site)"},
 		{"only-site beyond the sites", func(s *graph.Spec) { s.OnlySite = 3 }, "build: noise at site 3 alone, but the network has 2 sites"},
+		{"quiet site beyond the sites", func(s *graph.Spec) { s.QuietSite = 3 }, "build: no noise at site 3, but the network has 2 sites"},
+		{"negative quiet site", func(s *graph.Spec) { s.QuietSite = -1 }, "build: noise site -1 does not exist"},
+		{"quiet and only site", func(s *graph.Spec) { s.QuietSite, s.OnlySite = 1, 2 }, "build: QuietSite turns one site off in the network with noise everywhere; it does not combine with OnlySite or NoiseOff"},
 		{"wrong output width", func(s *graph.Spec) { s.Layers = []graph.Layer{dense{5}} }, "build: the last layer gives shape (4, 5), want logits 4 × 2"},
 		{"duplicate parameter", func(s *graph.Spec) { s.Layers = []graph.Layer{twice} }, "build layer1: parameter layer1/W is defined twice"},
 		{"no noise site", func(s *graph.Spec) { s.Layers = []graph.Layer{noSite} }, "build: the network has no noise site; every layer's pre-activation needs one"},

@@ -65,6 +65,13 @@ type Spec struct {
 	// (counting from 1, input side first); the copies are then made at that
 	// site, and the sites below it run once per example, noise-free.
 	OnlySite int
+	// QuietSite, when positive, turns off the noise of site number
+	// QuietSite alone (counting from 1, input side first) and leaves every
+	// other site as in the network with noise everywhere: the copies are
+	// made at the first site, and each other site draws exactly the noise
+	// it draws there, row for row. Its losses are the site-clean baseline
+	// of GLR (score.SiteClean).
+	QuietSite int
 	// Surrogate is the derivative backpropagation uses for threshold
 	// activations.
 	Surrogate Surrogate
@@ -182,6 +189,9 @@ func Build(spec Spec) (net *Network, err error) {
 	if spec.OnlySite > len(net.Sites) {
 		return nil, fmt.Errorf("build: noise at site %d alone, but the network has %d sites", spec.OnlySite, len(net.Sites))
 	}
+	if spec.QuietSite > len(net.Sites) {
+		return nil, fmt.Errorf("build: no noise at site %d, but the network has %d sites", spec.QuietSite, len(net.Sites))
+	}
 	if x.Dims() != 2 || x.Shape()[0] != rows || x.Shape()[1] != spec.Classes {
 		return nil, fmt.Errorf("build: the last layer gives shape %v, want logits %d × %d", x.Shape(), rows, spec.Classes)
 	}
@@ -229,6 +239,10 @@ func (s Spec) check() error {
 		return errors.New("build: no noise scale")
 	case s.OnlySite < 0:
 		return fmt.Errorf("build: noise site %d does not exist", s.OnlySite)
+	case s.QuietSite < 0:
+		return fmt.Errorf("build: noise site %d does not exist", s.QuietSite)
+	case s.QuietSite > 0 && (s.OnlySite > 0 || s.NoiseOff):
+		return errors.New("build: QuietSite turns one site off in the network with noise everywhere; it does not combine with OnlySite or NoiseOff")
 	}
 	for i, sc := range s.Scales {
 		if !(sc > 0) || math.IsInf(sc, 0) {
@@ -256,7 +270,7 @@ func setAt(t *tensor.Dense, i int, v float64) {
 // spec, by name, to pass as [Spec.Params] to every network that should share
 // them.
 func NewParams(spec Spec) (map[string]*tensor.Dense, error) {
-	spec.Batch, spec.Copies, spec.NoiseOff, spec.OnlySite, spec.Params = 1, 1, true, 0, nil
+	spec.Batch, spec.Copies, spec.NoiseOff, spec.OnlySite, spec.QuietSite, spec.Params = 1, 1, true, 0, 0, nil
 	net, err := Build(spec)
 	if err != nil {
 		return nil, err
@@ -487,7 +501,7 @@ func (s *Scope) Noise(pre, input, weight, bias *G.Node) (*G.Node, error) {
 	if index < len(spec.Scales) {
 		scale = spec.Scales[index]
 	}
-	on := !spec.NoiseOff && (spec.OnlySite == 0 || spec.OnlySite == index+1)
+	on := !spec.NoiseOff && (spec.OnlySite == 0 || spec.OnlySite == index+1) && spec.QuietSite != index+1
 	cfg := NoiseConfig{Law: spec.Noise, Scale: scale, Sampler: spec.Sampler, Antithetic: spec.Antithetic && on,
 		Copies: copies, On: on, Seed: spec.Seed}
 	op, err := NewNoiseOp(index, s.prefix, cfg)

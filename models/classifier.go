@@ -49,7 +49,7 @@ func NewClassifier(spec graph.Spec, noise bool) (*Classifier, error) {
 	if spec.Params == nil {
 		return nil, fmt.Errorf("classifier: the spec carries no weights")
 	}
-	spec.Copies, spec.NoiseOff, spec.OnlySite, spec.Antithetic = 1, !noise, 0, false
+	spec.Copies, spec.NoiseOff, spec.OnlySite, spec.QuietSite, spec.Antithetic = 1, !noise, 0, 0, false
 	return &Classifier{spec: spec, noise: noise, passes: map[passKey]*pass{}}, nil
 }
 

@@ -23,10 +23,17 @@ const (
 	// Clean subtracts the row's loss with the noise off, which costs a
 	// noise-free pass of the batch. Unbiased.
 	Clean
+	// SiteClean gives each noise site its own baseline: the loss of the
+	// same row with that site's noise off and every other site's noise
+	// unchanged, which costs one more pass of all rows per site. It depends
+	// only on the other sites' noise, which is independent of the site's
+	// own, so it is unbiased; and it removes from the site's estimate the
+	// part of the loss's variation that the other sites' noise causes.
+	SiteClean
 )
 
-// ParseBaseline maps none, batch-mean, leave-one-out and clean to their
-// Baseline.
+// ParseBaseline maps none, batch-mean, leave-one-out, clean and site-clean
+// to their Baseline.
 func ParseBaseline(s string) (Baseline, error) {
 	switch s {
 	case "none":
@@ -37,8 +44,10 @@ func ParseBaseline(s string) (Baseline, error) {
 		return LeaveOneOut, nil
 	case "clean":
 		return Clean, nil
+	case "site-clean":
+		return SiteClean, nil
 	}
-	return 0, fmt.Errorf("unknown baseline %q (want none | batch-mean | leave-one-out | clean)", s)
+	return 0, fmt.Errorf("unknown baseline %q (want none | batch-mean | leave-one-out | clean | site-clean)", s)
 }
 
 // String returns the baseline's name as ParseBaseline reads it.
@@ -52,6 +61,8 @@ func (b Baseline) String() string {
 		return "leave-one-out"
 	case Clean:
 		return "clean"
+	case SiteClean:
+		return "site-clean"
 	}
 	return fmt.Sprintf("Baseline(%d)", int(b))
 }
@@ -74,7 +85,8 @@ func (b Baseline) UsesOtherCopies() bool { return b == BatchMean || b == LeaveOn
 // Center writes d[m] = L[m] − b_m, the centred loss of each row of a pass of
 // copies copies of a batch (copy-major: row c·B + i is copy c of example i,
 // with B = len(L)/copies). clean holds the B noise-free losses of the batch
-// for Clean and is ignored otherwise. It panics if the lengths do not fit.
+// for Clean, the len(L) losses of the pass with one site quiet for
+// SiteClean, and is ignored otherwise. It panics if the lengths do not fit.
 func Center(d, L, clean []float64, copies int, b Baseline) {
 	rows := len(L)
 	if len(d) != rows || copies < 1 || rows%copies != 0 {
@@ -99,6 +111,13 @@ func Center(d, L, clean []float64, copies int, b Baseline) {
 		}
 		for m, l := range L {
 			d[m] = l - clean[m%batch]
+		}
+	case SiteClean:
+		if len(clean) != rows {
+			panic(fmt.Sprintf("score: Center: %d site-clean losses for %d rows", len(clean), rows))
+		}
+		for m, l := range L {
+			d[m] = l - clean[m]
 		}
 	case LeaveOneOut:
 		if rows < 2 {

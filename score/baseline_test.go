@@ -22,6 +22,8 @@ func centred(L, clean []float64, copies int, b Baseline, m int) float64 {
 		return L[m] - s/float64(rows)
 	case Clean:
 		return L[m] - clean[m%batch]
+	case SiteClean:
+		return L[m] - clean[m]
 	case LeaveOneOut:
 		var s float64
 		var n int
@@ -45,18 +47,23 @@ func TestCenter(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 5))
 	for _, shape := range []struct{ copies, batch int }{{1, 2}, {1, 7}, {2, 1}, {3, 4}, {8, 5}} {
 		rows := shape.copies * shape.batch
-		L, clean := make([]float64, rows), make([]float64, shape.batch)
+		L, clean, quiet := make([]float64, rows), make([]float64, shape.batch), make([]float64, rows)
 		for i := range L {
 			L[i] = 3 * rng.Float64()
+			quiet[i] = 3 * rng.Float64()
 		}
 		for i := range clean {
 			clean[i] = 3 * rng.Float64()
 		}
-		for _, b := range []Baseline{None, BatchMean, LeaveOneOut, Clean} {
+		for _, b := range []Baseline{None, BatchMean, LeaveOneOut, Clean, SiteClean} {
 			d := make([]float64, rows)
-			Center(d, L, clean, shape.copies, b)
+			base := clean
+			if b == SiteClean {
+				base = quiet
+			}
+			Center(d, L, base, shape.copies, b)
 			for m := range d {
-				if want := centred(L, clean, shape.copies, b, m); math.Abs(d[m]-want) > 1e-14 {
+				if want := centred(L, base, shape.copies, b, m); math.Abs(d[m]-want) > 1e-14 {
 					t.Errorf("%v, %d copies of %d: row %d is %v, want %v", b, shape.copies, shape.batch, m, d[m], want)
 				}
 			}
@@ -74,6 +81,7 @@ func TestCenterPanics(t *testing.T) {
 		{"short output", func() { Center(make([]float64, 3), make([]float64, 4), nil, 1, None) }, "3 centred slots for 4 losses in 1 copies"},
 		{"copies that do not divide", func() { Center(make([]float64, 4), make([]float64, 4), nil, 3, None) }, "4 centred slots for 4 losses in 3 copies"},
 		{"clean losses missing", func() { Center(make([]float64, 4), make([]float64, 4), make([]float64, 1), 2, Clean) }, "1 clean losses for a batch of 2"},
+		{"site-clean losses missing", func() { Center(make([]float64, 4), make([]float64, 4), make([]float64, 2), 2, SiteClean) }, "2 site-clean losses for 4 rows"},
 		{"one row to leave out", func() { Center(make([]float64, 1), make([]float64, 1), nil, 1, LeaveOneOut) }, "needs at least 2 rows"},
 		{"unknown baseline", func() { Center(make([]float64, 2), make([]float64, 2), nil, 1, Baseline(8)) }, "unknown baseline 8"},
 	}
@@ -97,7 +105,7 @@ func TestShrink(t *testing.T) {
 		others bool
 	}{
 		{None, 4, 1, false}, {BatchMean, 4, 0.75, true}, {BatchMean, 100, 0.99, true},
-		{LeaveOneOut, 4, 1, true}, {Clean, 4, 1, false},
+		{LeaveOneOut, 4, 1, true}, {Clean, 4, 1, false}, {SiteClean, 4, 1, false},
 	} {
 		if got := c.b.Shrink(c.rows); math.Abs(got-c.want) > 1e-15 || c.b.UsesOtherCopies() != c.others {
 			t.Errorf("%v: Shrink(%d) = %v (want %v), UsesOtherCopies %t", c.b, c.rows, got, c.want, c.b.UsesOtherCopies())

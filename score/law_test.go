@@ -16,7 +16,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("ParseSampler(%q) = %v, %v", s.String(), got, err)
 		}
 	}
-	for _, b := range []Baseline{None, BatchMean, LeaveOneOut, Clean} {
+	for _, b := range []Baseline{None, BatchMean, LeaveOneOut, Clean, SiteClean} {
 		if got, err := ParseBaseline(b.String()); err != nil || got != b {
 			t.Errorf("ParseBaseline(%q) = %v, %v", b.String(), got, err)
 		}
@@ -27,7 +27,7 @@ func TestParse(t *testing.T) {
 	}{
 		{func() error { _, err := ParseLaw("cauchy"); return err }(), `unknown noise distribution "cauchy" (want gaussian | laplace)`},
 		{func() error { _, err := ParseSampler("sobol"); return err }(), `unknown sampler "sobol" (want iid | qmc)`},
-		{func() error { _, err := ParseBaseline("ema"); return err }(), `unknown baseline "ema" (want none | batch-mean | leave-one-out | clean)`},
+		{func() error { _, err := ParseBaseline("ema"); return err }(), `unknown baseline "ema" (want none | batch-mean | leave-one-out | clean | site-clean)`},
 	} {
 		if c.err == nil || c.err.Error() != c.want {
 			t.Errorf("err = %v, want %q", c.err, c.want)
