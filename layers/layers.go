@@ -1,7 +1,8 @@
-// Package layers is the vocabulary networks are built from: dense layers with
-// their bias modes, activations and seeded initialisers. Each layer
-// implements graph.Layer and routes its pre-activation through a noise site,
-// so every estimator can train it.
+// Package layers is the vocabulary networks are built from: dense and 2-D
+// convolution layers with their bias modes, pooling, activations and seeded
+// initialisers, and the MLP and CNN stacks of them. Each layer implements
+// graph.Layer and routes its pre-activation through a noise site, so every
+// estimator can train it.
 package layers
 
 import (

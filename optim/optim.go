@@ -1,6 +1,6 @@
 // Package optim holds the optimizers that update a network's parameters in
-// place from their gradients, with the exact update rules of the research
-// code this project reproduces.
+// place from their gradients, with the exact update rules of the reference
+// code (GLR_ADV, github.com/LX-doctorAI1/GLR_ADV).
 //
 // Parameters and gradients are *tensor.Dense of dtype float64 or float32, one
 // gradient per parameter, of the same shape and dtype. A float32 parameter is

@@ -432,3 +432,97 @@ func TestWarningOnce(t *testing.T) {
 		t.Fatalf("log:\n%s\nwant the warning once:\n%s", log.String(), want)
 	}
 }
+
+// parallelWork is wide enough that the noise draws, the score products and
+// the GEMMs split into several parallel chunks, in float32 as the shipped
+// configs train.
+const parallelWork = `
+name = "procs"
+seed = 6
+[model]
+hidden = [128]
+activation = "sigmoid"
+dtype = "float32"
+[noise]
+distribution = "laplace"
+scale = [0.5, 1.0]
+[estimator]
+kind = "glr"
+copies = 8
+baseline = "leave-one-out"
+[data]
+train_limit = 640
+test_limit = 200
+batch_size = 64
+[optimizer]
+kind = "adam"
+learning_rate = 0.003
+[train]
+epochs = 1
+[[arms]]
+name = "glr"
+[[arms]]
+name = "glr-site-clean"
+[arms.estimator]
+baseline = "site-clean"
+sampler = "qmc"
+[[arms]]
+name = "bp"
+[arms.estimator]
+kind = "bp"
+copies = 1
+[[arms]]
+name = "es"
+[arms.estimator]
+kind = "es"
+copies = 8
+`
+
+// TestGOMAXPROCSRun: a training run gives the same numbers and the same
+// weights, bit for bit, with one goroutine and with two.
+func TestGOMAXPROCSRun(t *testing.T) {
+	exp := experiment(t, parallelWork)
+	run := func(procs int) string {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		dir := filepath.Join(t.TempDir(), "run")
+		if _, _, err := Run(exp, RunOptions{Out: dir}); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	one, two := run(1), run(2)
+	a, b := readMetrics(t, one), readMetrics(t, two)
+	if len(a) != 4 || len(b) != 4 {
+		t.Fatalf("%d and %d metrics lines, want 4", len(a), len(b))
+	}
+	for i := range a {
+		if !sameNumbers(a[i], b[i]) {
+			t.Errorf("arm %s: GOMAXPROCS 1 gave %+v\nGOMAXPROCS 2 gave %+v", a[i].Arm, a[i], b[i])
+		}
+	}
+	for _, arm := range []string{"00-glr", "01-glr-site-clean", "02-bp", "03-es"} {
+		w1, w2 := weights(t, filepath.Join(one, "checkpoints", arm+".ckpt")), weights(t, filepath.Join(two, "checkpoints", arm+".ckpt"))
+		if len(w1) == 0 || len(w1) != len(w2) {
+			t.Fatalf("%s: %d and %d weights", arm, len(w1), len(w2))
+		}
+		for i := range w1 {
+			if math.Float64bits(w1[i]) != math.Float64bits(w2[i]) {
+				t.Fatalf("%s: weight %d is %v with GOMAXPROCS 1, %v with 2", arm, i, w1[i], w2[i])
+			}
+		}
+	}
+}
+
+// weights returns every parameter value of the checkpoint at path, in order.
+func weights(t *testing.T, path string) []float64 {
+	t.Helper()
+	s, err := checkpoint.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w []float64
+	for _, p := range s.Params {
+		w = append(w, p.Values...)
+	}
+	return w
+}
