@@ -1,6 +1,11 @@
 package datasets
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+
+	"github.com/glr-project/glr/internal/parallel"
+)
 
 // Set is an in-memory labelled dataset of single-channel (grayscale)
 // images. It stores each pixel once, compactly: either as the raw byte of an
@@ -249,22 +254,14 @@ func gather[T float32 | float64](s *Set, op, dstName string, idx []int, dst []T,
 			return fmt.Errorf("datasets: %s: idx[%d] = %d out of range [0, %d) for set %q", op, i, j, n, s.Name)
 		}
 	}
-	if s.floats != nil {
-		for i, j := range idx {
-			src := s.floats[j*f : (j+1)*f]
-			row := dst[i*stride:][:len(src)]
-			for k, v := range src {
-				row[k] = T(v)
-			}
-		}
+	if len(idx) < 2*gatherRows {
+		copyRows(s, idx, dst, stride, table, 0, len(idx))
 	} else {
-		for i, j := range idx {
-			src := s.bytes[j*f : (j+1)*f]
-			row := dst[i*stride:][:len(src)]
-			for k, b := range src {
-				row[k] = table[b]
-			}
-		}
+		g := gatherPool[T]().Get().(*gatherJob[T])
+		g.s, g.idx, g.dst, g.stride, g.table = s, idx, dst, stride, table
+		parallel.For(len(idx), gatherRows, g.body)
+		g.s, g.idx, g.dst, g.table = nil, nil, nil, nil
+		gatherPool[T]().Put(g)
 	}
 	if labels != nil {
 		for i, j := range idx {
@@ -272,6 +269,57 @@ func gather[T float32 | float64](s *Set, op, dstName string, idx []int, dst []T,
 		}
 	}
 	return nil
+}
+
+// gatherRows is the number of examples a parallel chunk of gather copies.
+const gatherRows = 32
+
+// copyRows copies examples idx[lo:hi] of s into their rows of dst.
+func copyRows[T float32 | float64](s *Set, idx []int, dst []T, stride int, table *[256]T, lo, hi int) {
+	f := s.Features
+	if s.floats != nil {
+		for i := lo; i < hi; i++ {
+			j := idx[i]
+			src := s.floats[j*f : (j+1)*f]
+			row := dst[i*stride:][:len(src)]
+			for k, v := range src {
+				row[k] = T(v)
+			}
+		}
+		return
+	}
+	for i := lo; i < hi; i++ {
+		j := idx[i]
+		src := s.bytes[j*f : (j+1)*f]
+		row := dst[i*stride:][:len(src)]
+		for k, b := range src {
+			row[k] = table[b]
+		}
+	}
+}
+
+// A gatherJob is one parallel gather; jobs are pooled, with their loop body
+// built once, so that a gather allocates nothing.
+type gatherJob[T float32 | float64] struct {
+	s      *Set
+	idx    []int
+	dst    []T
+	stride int
+	table  *[256]T
+	body   func(lo, hi int)
+}
+
+func (g *gatherJob[T]) rows(lo, hi int) { copyRows(g.s, g.idx, g.dst, g.stride, g.table, lo, hi) }
+
+var gatherPool32 = sync.Pool{New: func() any { g := new(gatherJob[float32]); g.body = g.rows; return g }}
+var gatherPool64 = sync.Pool{New: func() any { g := new(gatherJob[float64]); g.body = g.rows; return g }}
+
+func gatherPool[T float32 | float64]() *sync.Pool {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return &gatherPool32
+	}
+	return &gatherPool64
 }
 
 // satMulAdd returns a*b+c for non-negative a, b, c, or the largest int if

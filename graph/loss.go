@@ -199,6 +199,15 @@ func logSumExp[T float32 | float64](z []T) (lse, max float64) {
 		}
 	}
 	var s float64
+	if z32, ok := any(z).([]float32); ok {
+		// float32 logits: float32 exponentials (exp32, within an ulp of
+		// float32's), summed in float64.
+		m := float32(max)
+		for _, v := range z32 {
+			s += float64(exp32(v - m))
+		}
+		return max + math.Log(s), max
+	}
 	for _, v := range z {
 		s += math.Exp(float64(v) - max)
 	}

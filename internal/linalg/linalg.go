@@ -80,6 +80,9 @@ type kernel[T Float] interface {
 	gemm(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 	// pureGo reports whether the current implementation is gonum's.
 	pureGo() bool
+	// axpy sets y += alpha·x over len(x) values with gonum's kernel, the
+	// one its untransposed Gemm uses.
+	axpy(alpha T, x, y []T)
 }
 
 type kernel32 struct{}
@@ -90,6 +93,10 @@ func (kernel32) gemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []floa
 
 func (kernel32) pureGo() bool { return isGonum(blas32.Implementation()) }
 
+func (kernel32) axpy(alpha float32, x, y []float32) {
+	gonum.Implementation{}.Saxpy(len(x), alpha, x, 1, y, 1)
+}
+
 type kernel64 struct{}
 
 func (kernel64) gemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
@@ -97,6 +104,10 @@ func (kernel64) gemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []floa
 }
 
 func (kernel64) pureGo() bool { return isGonum(blas64.Implementation()) }
+
+func (kernel64) axpy(alpha float64, x, y []float64) {
+	gonum.Implementation{}.Daxpy(len(x), alpha, x, 1, y, 1)
+}
 
 // kernelFor returns the kernel of element type T.
 func kernelFor[T Float]() kernel[T] {

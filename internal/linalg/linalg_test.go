@@ -154,7 +154,9 @@ func testAgainstTripleLoop[T Float](t *testing.T) {
 // the shape, see dotFaster, or computes Cᵀ for a narrow Aᵀ·B) both accumulate every element of C over the
 // inner index in the same order, so on the pure-Go backend they must agree
 // bit for bit; dot products over different blocks agree to rounding. On a
-// native backend Product calls Gemm, so all four agree bit for bit.
+// native backend Product calls Gemm once for at most nativeRows rows of C,
+// so then all four agree bit for bit, and once per block of rows otherwise
+// (the native kernels round a block's edge rows differently).
 func TestProductMatchesGemm(t *testing.T) {
 	testProductMatchesGemm[float32](t)
 	testProductMatchesGemm[float64](t)
@@ -169,7 +171,8 @@ func testProductMatchesGemm[T Float](t *testing.T) {
 			p := newProblem[T](rng, tr[0], tr[1], s[0], s[1], s[2], 1, 1.5, -0.5)
 			want, bound := p.reference()
 			viaGemm, viaProduct := p.run(Gemm[T]), p.run(prod.Gemm)
-			exact := Backend() != "gonum" || !tr[1] && !dotFaster[T](s[1], s[2]) && !(tr[0] && 4*s[1] <= s[0])
+			exact := Backend() == "gonum" && !tr[1] && !dotFaster[T](s[1], s[2]) && !(tr[0] && 4*s[1] <= s[0]) ||
+				Backend() != "gonum" && s[0] <= nativeRows
 			for i := range viaGemm {
 				g, w := float64(viaProduct[i]), float64(viaGemm[i])
 				if exact && math.Float64bits(g) != math.Float64bits(w) {
@@ -177,6 +180,47 @@ func testProductMatchesGemm[T Float](t *testing.T) {
 				}
 				if d := math.Abs(g - want[i]); !(d <= bound[i]) {
 					t.Fatalf("%T %v: Product c[%d] = %v, want %v (error %.3g > bound %.3g)", T(0), p, i, g, want[i], d, bound[i])
+				}
+			}
+		}
+	}
+}
+
+// TestSparseProductMatchesGemm: with a sparse left operand (four fifths
+// zeros, as MNIST images), Product multiplies Aᵀ·B by scattering A's
+// nonzeros instead of transposing A, and A·B with the axpy kernel, which
+// skips them; both accumulate each element of C in Gemm's order, so they
+// agree with it bit for bit on the pure-Go backend, and within the rounding
+// bound of the triple loop everywhere. The shapes cover several tiles of C
+// (n above tileN) and of the inner dimension (k above tileK), a C to scale
+// (beta ≠ 0) and a C to ignore (beta = 0, filled with NaN).
+func TestSparseProductMatchesGemm(t *testing.T) {
+	testSparseProductMatchesGemm[float32](t)
+	testSparseProductMatchesGemm[float64](t)
+}
+
+func testSparseProductMatchesGemm[T Float](t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var prod Product[T]
+	for _, transA := range []bool{true, false} {
+		for _, s := range [][3]int{{785, 50, 128}, {200, 450, 300}, {65, 3, 7}} {
+			for _, beta := range []T{0, -0.5} {
+				p := newProblem[T](rng, transA, false, s[0], s[1], s[2], 1, 1.5, beta)
+				for i := range p.a {
+					if rng.IntN(5) != 0 {
+						p.a[i] = 0
+					}
+				}
+				want, bound := p.reference()
+				viaGemm, viaProduct := p.run(Gemm[T]), p.run(prod.Gemm)
+				for i := range viaGemm {
+					g, w := float64(viaProduct[i]), float64(viaGemm[i])
+					if Backend() == "gonum" && math.Float64bits(g) != math.Float64bits(w) {
+						t.Fatalf("%T %v: Product c[%d] = %v, Gemm %v, want equal bits", T(0), p, i, g, w)
+					}
+					if d := math.Abs(g - want[i]); !(d <= bound[i]) {
+						t.Fatalf("%T %v: Product c[%d] = %v, want %v (error %.3g > bound %.3g)", T(0), p, i, g, want[i], d, bound[i])
+					}
 				}
 			}
 		}
@@ -246,8 +290,10 @@ func TestSwapImplementation(t *testing.T) {
 	p.run(Gemm[float64])
 	var prod Product[float64]
 	p.run(prod.Gemm)
-	if counter.calls != 2 {
-		t.Errorf("the custom implementation got %d Dgemm calls, want 2 (one per product)", counter.calls)
+	// One call for Gemm, and one per block of nativeRows rows of C (200
+	// rows: 2) for Product, which spreads a native product over the workers.
+	if counter.calls != 3 {
+		t.Errorf("the custom implementation got %d Dgemm calls, want 3 (1 for Gemm, 2 for Product)", counter.calls)
 	}
 	blas64.Use(gonum.Implementation{})
 	if got := Backend(); got != "gonum" {

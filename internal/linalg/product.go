@@ -26,14 +26,16 @@ const (
 // call to the next so that after warm-up it allocates nothing.
 //
 // On gonum's pure-Go BLAS, Product copies a transposed left operand into an
-// untransposed work buffer first, and spreads the product's tiles over the
+// untransposed work buffer first (or, when it is sparse, scatters its
+// nonzeros without a copy), and spreads the product's tiles over the
 // workers of package internal/parallel instead of letting the BLAS start
 // goroutines. The pure-Go kernels multiply Aᵀ·B between 1.5 and 5 times
 // slower than A·B (BenchmarkGemm, TN against NN), while the cache-tiled copy
-// costs about 5 % of the product. Each
-// element of C is computed by one goroutine in an order fixed by the shapes,
-// so the results do not depend on GOMAXPROCS. On a native BLAS such as
-// OpenBLAS, Product passes its arguments straight to [Gemm].
+// costs about 5 % of the product. Each element of C is computed by one
+// goroutine in an order fixed by the shapes, so the results do not depend
+// on GOMAXPROCS. On a native BLAS such as OpenBLAS (single-threaded, see
+// the openblas build), Product calls it once per block of nativeRows rows
+// of C, spread over the same workers.
 //
 // The zero value is ready to use. A Product must not be used by several
 // goroutines at once; give each goroutine its own.
@@ -45,6 +47,7 @@ type Product[T Float] struct {
 	// body and transposeBody are p.tiles and p.transpose, built once so
 	// that parallel.For does not allocate.
 	body, transposeBody, transposeBBody func(lo, hi int)
+	scatterBody, nativeBody             func(lo, hi int)
 	noCopy                              bool // multiply a transposed A as it is (benchmarks only)
 
 	// The product being computed, set for the duration of one call.
@@ -65,7 +68,7 @@ type Product[T Float] struct {
 func (p *Product[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	kern := kernelFor[T]()
 	if !kern.pureGo() {
-		kern.gemm(flag(transA), flag(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		p.native(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	check(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
@@ -87,6 +90,18 @@ func (p *Product[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda 
 	p.kern, p.tA, p.tB = kern, flag(transA), flag(transB)
 	p.m, p.n, p.k, p.alpha, p.beta = m, n, k, alpha, beta
 	p.a, p.lda, p.b, p.ldb, p.c, p.ldc = a, lda, b, ldb, c, ldc
+	// Aᵀ·B with a sparse A: scatter each nonzero A[l][i] of A's rows into
+	// row i of C, C[i] += alpha·A[l][i]·B[l], in the order and with the
+	// axpy kernel that the transposed copy's untransposed product would use,
+	// so the result is the same bit for bit, without the copy.
+	if transA && !transB && k > 0 && alpha != 0 && !p.noCopy && sparse(a, k*m) {
+		if p.scatterBody == nil {
+			p.scatterBody = p.scatter
+		}
+		parallel.For(m, scatterRows, p.scatterBody)
+		p.a, p.b, p.c = nil, nil, nil
+		return
+	}
 	if transA && k > 0 && alpha != 0 && !p.noCopy {
 		if len(p.work) < m*k {
 			p.work = make([]T, m*k)
@@ -163,6 +178,63 @@ func sparse[T Float](a []T, size int) bool {
 		seen++
 	}
 	return 2*zeros >= seen
+}
+
+// nativeRows is the number of rows of C one call of a native BLAS computes
+// when Product spreads a product over the workers: enough for the BLAS's
+// own blocking to work at full speed, few enough to keep both cores busy
+// on the products of a training step.
+const nativeRows = 128
+
+// native computes the product with the native BLAS, block of rows by block
+// of rows of C in parallel. Each block is one call whose result does not
+// depend on which goroutine makes it, so neither does C.
+func (p *Product[T]) native(kern kernel[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m <= nativeRows {
+		kern.gemm(flag(transA), flag(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	check(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if p.nativeBody == nil {
+		p.nativeBody = p.nativeRows
+	}
+	p.kern, p.tA, p.tB = kern, flag(transA), flag(transB)
+	p.m, p.n, p.k, p.alpha, p.beta = m, n, k, alpha, beta
+	p.a, p.lda, p.b, p.ldb, p.c, p.ldc = a, lda, b, ldb, c, ldc
+	parallel.For(m, nativeRows, p.nativeBody)
+	p.a, p.b, p.c = nil, nil, nil
+}
+
+// nativeRows computes rows [lo, hi) of C with one call of the native BLAS.
+func (p *Product[T]) nativeRows(lo, hi int) {
+	var a []T
+	if p.tA == blas.Trans {
+		a = p.a[lo:] // columns lo.. of the stored Aᵀ
+	} else {
+		a = p.a[lo*p.lda:] // rows lo.. of A
+	}
+	p.kern.gemm(p.tA, p.tB, hi-lo, p.n, p.k, p.alpha, a, p.lda, p.b, p.ldb, p.beta, p.c[lo*p.ldc:], p.ldc)
+}
+
+// scatterRows is the number of rows of C a scatter chunk computes.
+const scatterRows = 64
+
+// scatter computes rows [lo, hi) of C = alpha·Aᵀ·B + beta·C for the stored
+// k×m matrix A, skipping A's zeros. As gonum's untransposed kernel does on a
+// transposed copy of A, each row of C accumulates the rows of B in order of
+// l, in blocks of tileK, each term scaled by alpha·A[l][i] first.
+func (p *Product[T]) scatter(lo, hi int) {
+	scale(p.c[lo*p.ldc:], p.ldc, hi-lo, p.n, p.beta)
+	for l := 0; l < p.k; l++ {
+		arow := p.a[l*p.lda+lo : l*p.lda+hi]
+		brow := p.b[l*p.ldb : l*p.ldb+p.n]
+		for i, v := range arow {
+			if tmp := p.alpha * v; tmp != 0 {
+				r := (lo + i) * p.ldc
+				p.kern.axpy(tmp, brow, p.c[r:r+p.n])
+			}
+		}
+	}
 }
 
 // transposeB copies columns [lo, hi) of B, k × n, into rows of workB.
