@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/chewxy/hm"
 	"github.com/glr-project/glr/internal/parallel"
@@ -176,13 +177,7 @@ func activate[T float32 | float64](act Activation, x, y []T) {
 			y[i] = T(1 / (1 + math.Exp(-float64(v))))
 		}
 	case Threshold:
-		for i, v := range x {
-			if v > 0 {
-				y[i] = 1
-			} else {
-				y[i] = 0
-			}
-		}
+		step(x, y)
 	case ReLU:
 		for i, v := range x {
 			y[i] = max(v, 0)
@@ -191,6 +186,29 @@ func activate[T float32 | float64](act Activation, x, y []T) {
 		for i, v := range x {
 			y[i] = T(math.Tanh(float64(v)))
 		}
+	}
+}
+
+// step sets y[i] = 1 where x[i] > 0 and 0 elsewhere (NaN included),
+// without a branch: the noisy pre-activations of a step layer fall on
+// either side at random, so a branch would be mispredicted half the time.
+// x > 0 exactly when the bits u of x, as an unsigned integer, are in
+// [1, bits(+Inf)]: u − 1 is then below bits(+Inf), which the borrow of the
+// subtraction (u − 1) − bits(+Inf) reports.
+func step[T float32 | float64](x, y []T) {
+	y = y[:len(x)]
+	if x32, ok := any(x).([]float32); ok {
+		y32 := any(y).([]float32)
+		for i, v := range x32 {
+			_, pos := bits.Sub64(uint64(math.Float32bits(v))-1&0xffffffff, 0x7f800000, 0)
+			y32[i] = float32(pos)
+		}
+		return
+	}
+	x64, y64 := any(x).([]float64), any(y).([]float64)
+	for i, v := range x64 {
+		_, pos := bits.Sub64(math.Float64bits(v)-1, 0x7ff0000000000000, 0)
+		y64[i] = float64(pos)
 	}
 }
 

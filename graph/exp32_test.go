@@ -47,3 +47,30 @@ func TestSigmoid32(t *testing.T) {
 		}
 	}
 }
+
+// TestStep: the branch-free step is 1 exactly where x > 0, in float32 and
+// float64, at the edges: signed zeros, the smallest subnormals, infinities,
+// NaN and the largest values.
+func TestStep(t *testing.T) {
+	vals := []float64{0, math.Copysign(0, -1), 5e-324, -5e-324, 1e-45, -1e-45, 1, -1,
+		math.Inf(1), math.Inf(-1), math.NaN(), -math.NaN(), math.MaxFloat64, -math.MaxFloat64, math.MaxFloat32, 3.4e39}
+	x32 := make([]float32, len(vals))
+	for i, v := range vals {
+		x32[i] = float32(v)
+	}
+	y64, y32 := make([]float64, len(vals)), make([]float32, len(vals))
+	step(vals, y64)
+	step(x32, y32)
+	for i, v := range vals {
+		want64, want32 := 0.0, float32(0)
+		if v > 0 {
+			want64 = 1
+		}
+		if x32[i] > 0 {
+			want32 = 1
+		}
+		if y64[i] != want64 || y32[i] != want32 {
+			t.Errorf("step(%v) = %v (float64), step(%v) = %v (float32); want %v, %v", v, y64[i], x32[i], y32[i], want64, want32)
+		}
+	}
+}

@@ -29,6 +29,7 @@ package optim
 import (
 	"encoding"
 	"fmt"
+	"github.com/glr-project/glr/internal/parallel"
 	"math"
 
 	"gorgonia.org/tensor"
@@ -215,6 +216,35 @@ type optimizer struct {
 	// Rule constants in each dtype, refreshed by Step.
 	h64 hyper[float64]
 	h32 hyper[float32]
+
+	// The parameter being updated, for the parallel loop, whose body is
+	// built once so that a Step allocates nothing.
+	w, g *tensor.Dense
+	s    *slot
+	body func(lo, hi int)
+}
+
+// updateGrain is the number of values a parallel chunk of an update covers.
+// Every rule is elementwise, so the chunks change nothing in the result.
+const updateGrain = 1 << 13
+
+// chunk updates values [lo, hi) of the current parameter.
+func (o *optimizer) chunk(lo, hi int) {
+	if o.s.dtype == tensor.Float64 {
+		update(o.kind, &o.h64, o.w.Float64s()[lo:hi], o.g.Float64s()[lo:hi], sub(o.s.f64, lo, hi))
+		return
+	}
+	update(o.kind, &o.h32, o.w.Float32s()[lo:hi], o.g.Float32s()[lo:hi], sub(o.s.f32, lo, hi))
+}
+
+// sub returns the state slices m[i][lo:hi] in a fixed array (at most two:
+// Adam's moments), so that it does not allocate.
+func sub[T float](m [][]T, lo, hi int) [][]T {
+	var a [2][]T
+	for i := range m {
+		a[i] = m[i][lo:hi]
+	}
+	return a[:len(m)]
 }
 
 // LearningRate implements Optimizer.
@@ -237,14 +267,14 @@ func (o *optimizer) Step(params, grads []*tensor.Dense) error {
 	t := o.updates + 1
 	o.h64.set(o, t)
 	o.h32.set(o, t)
-	for i, p := range params {
-		s := &o.slots[i]
-		if s.dtype == tensor.Float64 {
-			update(o.kind, &o.h64, p.Float64s(), grads[i].Float64s(), s.f64)
-		} else {
-			update(o.kind, &o.h32, p.Float32s(), grads[i].Float32s(), s.f32)
-		}
+	if o.body == nil {
+		o.body = o.chunk
 	}
+	for i, p := range params {
+		o.w, o.g, o.s = p, grads[i], &o.slots[i]
+		parallel.For(p.Shape().TotalSize(), updateGrain, o.body)
+	}
+	o.w, o.g, o.s = nil, nil, nil
 	o.updates = t
 	return nil
 }
