@@ -217,19 +217,14 @@ func (s *step) Step() error {
 }
 
 // Measure times s: one warm-up step, then steps until at least minTime has
-// passed and at least minSteps were run, and the allocations of one step
-// after warm-up.
+// passed and at least minSteps were run. It returns the mean seconds,
+// allocations and allocated bytes per step of those timed steps.
 func Measure(s Stepper, minSteps int, minTime time.Duration) (seconds, allocs, bytes float64, err error) {
 	if err := s.Step(); err != nil {
 		return 0, 0, 0, err
 	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	if err := s.Step(); err != nil {
-		return 0, 0, 0, err
-	}
-	runtime.ReadMemStats(&after)
-	allocs, bytes = float64(after.Mallocs-before.Mallocs), float64(after.TotalAlloc-before.TotalAlloc)
 	n := 0
 	began := time.Now()
 	for n < minSteps || time.Since(began) < minTime {
@@ -238,5 +233,9 @@ func Measure(s Stepper, minSteps int, minTime time.Duration) (seconds, allocs, b
 		}
 		n++
 	}
-	return time.Since(began).Seconds() / float64(n), allocs, bytes, nil
+	seconds = time.Since(began).Seconds() / float64(n)
+	runtime.ReadMemStats(&after)
+	allocs = float64(after.Mallocs-before.Mallocs) / float64(n)
+	bytes = float64(after.TotalAlloc-before.TotalAlloc) / float64(n)
+	return seconds, allocs, bytes, nil
 }
