@@ -19,21 +19,31 @@ func exp32(x float32) float32 {
 	return expCore32(x)
 }
 
-// sigmoid32 sets y[i] = 1/(1 + e^{−x[i]}) with exp32's polynomial inlined
-// and four values in flight per iteration, so that their independent
-// multiply-add chains overlap.
+// sigmoid32 sets y[i] = 1/(1 + e^{−x[i]}). Where the CPU has AVX2, a kernel
+// (sigmoidVec32) takes eight values at a time; elsewhere, and for a block
+// with a value outside the polynomial's range, exp32's polynomial is
+// inlined with four values in flight per iteration, so that their
+// independent multiply-add chains overlap. Both paths do the same float32
+// operations in the same order, so the result is the same bit for bit on
+// every CPU.
 func sigmoid32(x, y []float32) {
 	i := 0
-	for ; i+4 <= len(x); i += 4 {
+	for i+4 <= len(x) {
+		if n := sigmoidVec32(x[i:], y[i:]); n > 0 {
+			i += n
+			continue
+		}
 		a, b, c, d := -x[i], -x[i+1], -x[i+2], -x[i+3]
 		if !inRange32(a) || !inRange32(b) || !inRange32(c) || !inRange32(d) {
 			for j := i; j < i+4; j++ {
 				y[j] = 1 / (1 + exp32(-x[j]))
 			}
+			i += 4
 			continue
 		}
 		ea, eb, ec, ed := expCore32(a), expCore32(b), expCore32(c), expCore32(d)
 		y[i], y[i+1], y[i+2], y[i+3] = 1/(1+ea), 1/(1+eb), 1/(1+ec), 1/(1+ed)
+		i += 4
 	}
 	for ; i < len(x); i++ {
 		y[i] = 1 / (1 + exp32(-x[i]))

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -32,19 +33,75 @@ func TestExp32(t *testing.T) {
 	t.Logf("worst error %.3f ulp", worst)
 }
 
-// TestSigmoid32 checks the unrolled sigmoid against exp32 one value at a
-// time, bit for bit, across the range and past its ends.
+// TestSigmoid32 checks sigmoid32 (its AVX2 kernel where the CPU has one,
+// its unrolled scalar path elsewhere and around values out of the
+// polynomial's range) against exp32 one value at a time, bit for bit:
+// across the range and past its ends, on random values with NaNs,
+// infinities and huge values scattered among them, at every length up to
+// 40 and every offset into the slice, so that blocks of 8 and 4 and the
+// tail all meet every kind of value.
 func TestSigmoid32(t *testing.T) {
 	var x []float32
 	for v := -100.0; v <= 100; v += 0.37 {
 		x = append(x, float32(v))
 	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	specials := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e30, -1e30, 87.33655, -88.72283, 87.34, -88.73}
+	for i := 0; i < 5000; i++ {
+		v := float32(rnd.NormFloat64() * 20)
+		if rnd.IntN(50) == 0 {
+			v = specials[rnd.IntN(len(specials))]
+		}
+		x = append(x, v)
+	}
+	check := func(x, y []float32) {
+		t.Helper()
+		for i, v := range x {
+			want := 1 / (1 + exp32(-v))
+			if math.Float32bits(y[i]) != math.Float32bits(want) && !(y[i] != y[i] && want != want) {
+				t.Fatalf("sigmoid32(%v) = %v (%#08x), want %v (%#08x)", v, y[i], math.Float32bits(y[i]), want, math.Float32bits(want))
+			}
+		}
+	}
 	y := make([]float32, len(x))
 	sigmoid32(x, y)
-	for i, v := range x {
-		if want := 1 / (1 + exp32(-v)); y[i] != want {
-			t.Fatalf("sigmoid32(%v) = %v, want %v", v, y[i], want)
+	check(x, y)
+	for n := 0; n <= 40; n++ {
+		for off := 0; off < 8; off++ {
+			xs := x[1000+off : 1000+off+n]
+			ys := make([]float32, n)
+			sigmoid32(xs, ys)
+			check(xs, ys)
 		}
+	}
+}
+
+// TestSigmoidVec32 checks that the vector kernel runs where the CPU has
+// one (so that TestSigmoid32 tests it), stops before a block holding a NaN
+// or a value out of range, and leaves a short tail to the scalar path.
+func TestSigmoidVec32(t *testing.T) {
+	x := make([]float32, 29)
+	for i := range x {
+		x[i] = float32(i) - 14
+	}
+	y := make([]float32, len(x))
+	want := 24
+	if !hasAVX2 {
+		want = 0
+	}
+	if n := sigmoidVec32(x, y); n != want {
+		t.Errorf("sigmoidVec32 of 29 values in range wrote %d, want %d (AVX2 %v)", n, want, hasAVX2)
+	}
+	x[11] = float32(math.NaN())
+	if want > 0 {
+		want = 8
+	}
+	if n := sigmoidVec32(x, y); n != want {
+		t.Errorf("sigmoidVec32 with a NaN at 11 wrote %d, want %d", n, want)
+	}
+	x[11], x[3] = 0, -100
+	if n := sigmoidVec32(x, y); n != 0 {
+		t.Errorf("sigmoidVec32 with -100 at 3 wrote %d, want 0", n)
 	}
 }
 
