@@ -20,7 +20,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", 64, "training examples in the batch")
 	refDraws := fs.Int("ref-draws", 2000, "draws averaged into the reference gradient")
 	ckpt := fs.String("checkpoint", "", "run directory (or checkpoint file) whose trained weights to compare at, instead of the initial ones")
-	asJSON := fs.Bool("json", false, `print {"rows":[{"arm","kind","copies","layer","cosine","relative_error","variance","rows","seconds"},...]}`)
+	asJSON := fs.Bool("json", false, `print {"experiment","batch","draws","weights","references":[{"arms","method","draws","relative_standard_error":[{"layer","se"}]}],"rows":[{"arm","kind","estimator","copies","layer","cosine","relative_error","variance","rows","seconds","variance_rows","estimate_cosine"},...],"fits":[{"arm","layer","c"},...]}`)
 	out := fs.String("out", "", "directory for compare.json, compare.md and variance-vs-copies.png (created; never overwritten)")
 	var sets setFlags
 	fs.Var(&sets, "set", "override a config key, as key=value (repeatable)")
