@@ -70,7 +70,7 @@ func BenchmarkConvGLRStep(b *testing.B) {
 // TestStepsAllocateNothing checks the allocation-free contract the
 // benchmarks report, at one small batch.
 func TestStepsAllocateNothing(t *testing.T) {
-	for _, n := range []Network{Dense(20, tensor.Float64), Dense(20, tensor.Float32), LeNet(tensor.Float64)} {
+	for _, n := range []Network{Dense(20, tensor.Float64), Dense(20, tensor.Float32), LeNet(tensor.Float64), LeNet(tensor.Float32)} {
 		for _, s := range []estimators.Settings{&estimators.GLRSettings{Copies: 2, Baseline: "none", Sampler: "iid"}, &estimators.BPSettings{Copies: 1}} {
 			st, err := NewStep(n, s, 8)
 			if err != nil {
