@@ -343,8 +343,7 @@ func newReference(e *configs.Experiment, spec graph.Spec, batch *datasets.Batch,
 }
 
 func specLayers(spec graph.Spec) ([]layer, int, error) {
-	probe := spec
-	probe.Batch, probe.Copies, probe.NoiseOff, probe.OnlySite, probe.QuietSite = 1, 1, true, 0, 0
+	probe := spec.Probe()
 	net, err := graph.Build(probe)
 	if err != nil {
 		return nil, 0, err

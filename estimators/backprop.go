@@ -95,8 +95,8 @@ func newBackprop(kind string, base graph.Spec, copies int, noise bool, surrogate
 	if copies > 1 && !noise {
 		return nil, fmt.Errorf("%s: %d copies without noise would compute the same gradient %d times", kind, copies, copies)
 	}
-	spec := base
-	spec.Copies, spec.NoiseOff, spec.OnlySite, spec.QuietSite, spec.Sampler, spec.Antithetic, spec.Surrogate = copies, !noise, 0, 0, 0, false, surrogate
+	spec := base.OnePass()
+	spec.Copies, spec.NoiseOff, spec.Surrogate = copies, !noise, surrogate
 	net, err := graph.Build(spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: network: %w", kind, err)

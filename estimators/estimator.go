@@ -64,8 +64,7 @@ func paramOrder(spec graph.Spec) (map[string]*tensor.Dense, []string, error) {
 	if spec.Params == nil {
 		return nil, nil, fmt.Errorf("the spec carries no weights (make them with graph.NewParams)")
 	}
-	probe := spec
-	probe.Batch, probe.Copies, probe.NoiseOff, probe.OnlySite, probe.QuietSite = 1, 1, true, 0, 0
+	probe := spec.Probe()
 	net, err := graph.Build(probe)
 	if err != nil {
 		return nil, nil, err

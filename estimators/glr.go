@@ -183,8 +183,8 @@ type glrSite struct {
 
 func newGLR(base graph.Spec, copies int, baseline score.Baseline, sampler score.Sampler, antithetic, layerwise bool) (*glrEstimator, error) {
 	e := &glrEstimator{baseline: baseline}
-	spec := base
-	spec.Copies, spec.NoiseOff, spec.OnlySite, spec.QuietSite, spec.Sampler, spec.Antithetic, spec.Surrogate = copies, false, 0, 0, sampler, antithetic, graph.ZeroDerivative
+	spec := base.OnePass()
+	spec.Copies, spec.NoiseOff, spec.Sampler, spec.Antithetic, spec.Surrogate = copies, false, sampler, antithetic, graph.ZeroDerivative
 	if spec.Params == nil {
 		return nil, fmt.Errorf("glr: the spec carries no weights (make them with graph.NewParams)")
 	}
@@ -205,8 +205,8 @@ func newGLR(base graph.Spec, copies int, baseline score.Baseline, sampler score.
 		}
 	}
 	if baseline == score.Clean {
-		cs := base
-		cs.Copies, cs.NoiseOff, cs.OnlySite, cs.QuietSite = 1, true, 0, 0
+		cs := base.OnePass()
+		cs.NoiseOff = true
 		p, err := newLossPass(cs)
 		if err != nil {
 			return nil, fmt.Errorf("glr: clean network: %w", err)

@@ -33,8 +33,8 @@ func newWeightSpace(kind string, base graph.Spec) (*weightSpace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
-	spec := base
-	spec.Copies, spec.NoiseOff, spec.OnlySite, spec.QuietSite, spec.Sampler, spec.Antithetic = 1, true, 0, 0, 0, false
+	spec := base.OnePass()
+	spec.NoiseOff = true
 	spec.Params = make(map[string]*tensor.Dense, len(params))
 	w := &weightSpace{kind: kind, seed: base.Seed}
 	size := 0

@@ -655,3 +655,21 @@ func TestHasStep(t *testing.T) {
 		}
 	}
 }
+
+// TestOnePassAndProbe: OnePass resets every field that shapes an
+// estimator's passes and keeps the rest; Probe is OnePass with one example
+// and the noise off.
+func TestOnePassAndProbe(t *testing.T) {
+	s := graph.Spec{Inputs: 4, Classes: 2, Batch: 7, Copies: 5, OnlySite: 2, QuietSite: 1, Sampler: score.QMC, Antithetic: true, NoiseOff: false, Seed: 9}
+	o := s.OnePass()
+	if o.Copies != 1 || o.OnlySite != 0 || o.QuietSite != 0 || o.Sampler != score.IID || o.Antithetic {
+		t.Errorf("OnePass left %+v", o)
+	}
+	if o.Batch != 7 || o.Seed != 9 || o.Inputs != 4 || o.NoiseOff {
+		t.Errorf("OnePass changed a field it should keep: %+v", o)
+	}
+	p := s.Probe()
+	if p.Batch != 1 || !p.NoiseOff || p.Copies != 1 || p.OnlySite != 0 || p.QuietSite != 0 || p.Seed != 9 {
+		t.Errorf("Probe gave %+v", p)
+	}
+}

@@ -266,11 +266,29 @@ func setAt(t *tensor.Dense, i int, v float64) {
 	t.Float64s()[i] = v
 }
 
+// OnePass returns s with every field that shapes an estimator's passes
+// reset: one copy, no site singled out (OnlySite, QuietSite), iid noise
+// without antithetic pairs. Builders start from it and set what they need,
+// so that a field added to shape passes is reset here alone.
+func (s Spec) OnePass() Spec {
+	s.Copies, s.OnlySite, s.QuietSite, s.Sampler, s.Antithetic = 1, 0, 0, score.IID, false
+	return s
+}
+
+// Probe returns the spec of a noise-free network of one example and one
+// copy, built only to learn the sites and parameters of s.
+func (s Spec) Probe() Spec {
+	s = s.OnePass()
+	s.Batch, s.NoiseOff = 1, true
+	return s
+}
+
 // NewParams returns freshly initialised parameter values for networks like
 // spec, by name, to pass as [Spec.Params] to every network that should share
 // them.
 func NewParams(spec Spec) (map[string]*tensor.Dense, error) {
-	spec.Batch, spec.Copies, spec.NoiseOff, spec.OnlySite, spec.QuietSite, spec.Params = 1, 1, true, 0, 0, nil
+	spec = spec.Probe()
+	spec.Params = nil
 	net, err := Build(spec)
 	if err != nil {
 		return nil, err

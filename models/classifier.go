@@ -49,7 +49,8 @@ func NewClassifier(spec graph.Spec, noise bool) (*Classifier, error) {
 	if spec.Params == nil {
 		return nil, fmt.Errorf("classifier: the spec carries no weights")
 	}
-	spec.Copies, spec.NoiseOff, spec.OnlySite, spec.QuietSite, spec.Antithetic = 1, !noise, 0, 0, false
+	spec = spec.OnePass()
+	spec.NoiseOff = !noise
 	return &Classifier{spec: spec, noise: noise, passes: map[passKey]*pass{}}, nil
 }
 

@@ -29,9 +29,9 @@ package optim
 import (
 	"encoding"
 	"fmt"
-	"github.com/glr-project/glr/internal/parallel"
 	"math"
 
+	"github.com/glr-project/glr/internal/parallel"
 	"gorgonia.org/tensor"
 )
 
