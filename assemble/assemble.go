@@ -56,7 +56,8 @@ func Spec(exp *configs.Experiment, image graph.Image, classes int) (graph.Spec, 
 		if err != nil {
 			return graph.Spec{}, fmt.Errorf("model.conv[%d].pool_kind: %w", i, err)
 		}
-		convs = append(convs, layers.Conv{Filters: c.Filters, Kernel: c.Kernel, Stride: c.Stride, Pad: c.Padding, Pool: c.Pool, PoolKind: kind})
+		convs = append(convs, layers.Conv{Filters: c.Filters, Kernel: c.Kernel, Stride: c.Stride, Pad: c.Padding, Pool: c.Pool, PoolKind: kind,
+			NoiseAfterPool: c.NoiseAfter == "pool"})
 	}
 	ls, err := layers.CNN(image, convs, m.Hidden, act, bias, init, classes)
 	if err != nil {

@@ -2,8 +2,8 @@
 // as ratios that travel between machines: the GLR and backpropagation
 // training steps of a network against the raw matrix products of the same
 // shapes, in one process. glr bench and the package's go test benchmarks
-// (BenchmarkRawGEMM, BenchmarkGLRStep, BenchmarkBPStep, BenchmarkConvGLRStep)
-// both run it.
+// (BenchmarkRawGEMM, BenchmarkGLRStep, BenchmarkBPStep, BenchmarkConvRawGEMM,
+// BenchmarkConvGLRStep, BenchmarkConvPooledGLRStep) both run it.
 //
 // A step is one estimate plus an in-place SGD update. Its nominal work is
 // that of its matrix products: for a dense layer of in × out weights and B
@@ -59,14 +59,21 @@ func Dense(hidden int, dt tensor.Dtype) Network {
 // LeNet returns a LeNet-5 style network on 1×28×28 images: conv 6@5×5, max
 // pool 2, conv 16@5×5, max pool 2, dense 120, 84, 10, sigmoid, biases on
 // every layer.
-func LeNet(dt tensor.Dtype) Network {
-	convs := []layers.Conv{{Filters: 6, Kernel: 5, Pool: 2}, {Filters: 16, Kernel: 5, Pool: 2}}
+func LeNet(dt tensor.Dtype) Network { return lenet("lenet", dt, false) }
+
+// LeNetPooled returns the LeNet network with the noise of each convolution
+// after its pooling (noise_after = "pool"), as the shipped GLR LeNet
+// configs have it. Its products are LeNet's.
+func LeNetPooled(dt tensor.Dtype) Network { return lenet("lenet-pooled", dt, true) }
+
+func lenet(name string, dt tensor.Dtype, pooled bool) Network {
+	convs := []layers.Conv{{Filters: 6, Kernel: 5, Pool: 2, NoiseAfterPool: pooled}, {Filters: 16, Kernel: 5, Pool: 2, NoiseAfterPool: pooled}}
 	ls, err := layers.CNN(graph.Image{C: 1, H: 28, W: 28}, convs, []int{120, 84}, layers.Sigmoid, layers.BiasAll, layers.ScaledNormal, 10)
 	if err != nil {
 		panic(err) // a fixed, valid geometry
 	}
 	return Network{
-		Name:     "lenet",
+		Name:     name,
 		Spec:     graph.Spec{Inputs: 784, Classes: 10, Layers: ls, Loss: graph.CrossEntropy, Noise: score.Gaussian, Scales: []float64{1}, Seed: 1, Dtype: dt},
 		Products: []Product{{576, 25, 6}, {64, 150, 16}, {1, 256, 120}, {1, 120, 84}, {1, 84, 10}},
 	}

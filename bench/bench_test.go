@@ -67,11 +67,24 @@ func BenchmarkConvGLRStep(b *testing.B) {
 	})
 }
 
+func BenchmarkConvPooledGLRStep(b *testing.B) {
+	benchmark(b, LeNetPooled, func(n Network, batch int) (Stepper, error) {
+		return NewStep(n, &estimators.GLRSettings{Copies: 1, Baseline: "none", Sampler: "iid"}, batch)
+	})
+}
+
 // TestStepsAllocateNothing checks the allocation-free contract the
 // benchmarks report, at one small batch.
 func TestStepsAllocateNothing(t *testing.T) {
-	for _, n := range []Network{Dense(20, tensor.Float64), Dense(20, tensor.Float32), LeNet(tensor.Float64), LeNet(tensor.Float32)} {
-		for _, s := range []estimators.Settings{&estimators.GLRSettings{Copies: 2, Baseline: "none", Sampler: "iid"}, &estimators.BPSettings{Copies: 1}} {
+	nets := []Network{Dense(20, tensor.Float64), Dense(20, tensor.Float32), LeNet(tensor.Float64), LeNet(tensor.Float32),
+		LeNetPooled(tensor.Float64), LeNetPooled(tensor.Float32)}
+	for _, n := range nets {
+		for _, s := range []estimators.Settings{
+			&estimators.GLRSettings{Copies: 2, Baseline: "none", Sampler: "iid"},
+			// The shipped GLR LeNet configs' estimator.
+			&estimators.GLRSettings{Copies: 2, Baseline: "leave-one-out", Sampler: "iid", Layerwise: true},
+			&estimators.BPSettings{Copies: 1},
+		} {
 			st, err := NewStep(n, s, 8)
 			if err != nil {
 				t.Fatal(err)

@@ -38,7 +38,8 @@ type Options struct {
 
 // Run measures, for each dtype and batch size, raw GEMM and the GLR and BP
 // steps of the 784-500-10 network, the same for the faithful LRS
-// configuration (with its own estimator), and a LeNet GLR step against its
+// configuration (with its own estimator), and LeNet's GLR and BP steps, and
+// the GLR step of LeNet with its noise after the pooling, against their
 // im2col products.
 func Run(opts Options) ([]Result, error) {
 	if opts.MinTime == 0 {
@@ -59,6 +60,7 @@ func Run(opts Options) ([]Result, error) {
 			{Dense(500, dt), map[string]estimators.Settings{"glr-step": glr, "bp-step": bp}},
 			{lrs, map[string]estimators.Settings{"glr-step": lrsGLR}},
 			{LeNet(dt), map[string]estimators.Settings{"glr-step": glr, "bp-step": bp}},
+			{LeNetPooled(dt), map[string]estimators.Settings{"glr-step": glr}},
 		}
 		for _, c := range cases {
 			for _, b := range opts.Batches {

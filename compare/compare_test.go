@@ -83,6 +83,30 @@ copies = 20
 baseline = "clean"
 `
 
+// pooled has two convolution layers whose noise follows a max pooling
+// (noise_after = "pool"): 2 filters of 3×3, stride 3, pooled 2×2 (2×2
+// pooled positions of a 12×12 image), then 2 filters of 1×1 pooled 2×2 (one
+// position), so the second layer's maxima move with the first layer's
+// noise. Its units are tanh: with sigmoid units the first layer's gradient
+// is a sixth as large, and 8,000 draws leave its mean GLR estimate a
+// relative error of about 0.15 (measured 0.24) from sampling alone.
+const pooled = `
+name = "pooled"
+seed = 3
+[model]
+conv = [{filters = 2, kernel = 3, stride = 3, pool = 2, noise_after = "pool"}, {filters = 2, kernel = 1, pool = 2, noise_after = "pool"}]
+hidden = []
+activation = "tanh"
+bias = "all"
+[noise]
+distribution = "gaussian"
+scale = 0.5
+[estimator]
+kind = "glr"
+copies = 20
+baseline = "clean"
+`
+
 // TestGradCheckAgrees: with many draws, the mean GLR estimate and the mean
 // BP-through-noise gradient agree at every site, in direction (cosine) and
 // in size (relative error, norms), on a dense and on a convolutional
@@ -94,6 +118,9 @@ baseline = "clean"
 // (1,000 draws) and 0.05 for the convolution layer (8,000 draws; its 18
 // noise values per example make one estimate noisier); with these seeds the
 // measured relative errors are 0.014 and 0.069, cosines 0.9999 and 0.998.
+// For the pooled network's first layer (8,000 draws; 20 parameters of
+// variance 0.008 against a gradient of norm 0.098) the expected error is
+// 0.046; measured 0.039, cosine 0.9999.
 // A cosine of 0.99 and a relative error of 0.15 leave two to three
 // standard errors of room, while an estimator off by a factor of 1.2 in
 // scale, or biased by a tenth of the gradient, fails them.
@@ -106,6 +133,7 @@ func TestGradCheckAgrees(t *testing.T) {
 	}{
 		{"dense", smooth, 1000, []string{"layer1", "layer2"}},
 		{"conv", conv, 8000, []string{"layer1", "layer2"}},
+		{"pooled", pooled, 8000, []string{"layer1", "layer2", "layer3"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

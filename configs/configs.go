@@ -52,13 +52,19 @@ type ConvLayer struct {
 	Padding  int    `toml:"padding"`   // zeros added on each side, in [0, Kernel)
 	Pool     int    `toml:"pool"`      // side and stride of the pooling window; 1 for none
 	PoolKind string `toml:"pool_kind"` // max | avg
+	// NoiseAfter says where the layer's noise site is: "conv", one noise
+	// value per output position and filter of the convolution, before the
+	// activation and the pooling; or "pool", one per pooled position and
+	// filter, with the pooling moved before the activation (which, for max
+	// pooling, leaves the noise-free network the same function).
+	NoiseAfter string `toml:"noise_after"` // conv | pool
 }
 
 // NewConvLayer returns a layer of filters kernels of side kernel with the
-// defaults of the other keys: stride 1, no padding, no pooling (pool 1) and
-// max pooling.
+// defaults of the other keys: stride 1, no padding, no pooling (pool 1),
+// max pooling, and the noise after the convolution.
 func NewConvLayer(filters, kernel int) ConvLayer {
-	return ConvLayer{Filters: filters, Kernel: kernel, Stride: 1, Pool: 1, PoolKind: "max"}
+	return ConvLayer{Filters: filters, Kernel: kernel, Stride: 1, Pool: 1, PoolKind: "max", NoiseAfter: "conv"}
 }
 
 // Noise describes the noise added to the network's pre-activations.

@@ -844,7 +844,7 @@ func TestOverrides(t *testing.T) {
 		{"estimator.baseline=clean", func(e *Experiment) any { return e.Estimator.Settings.(*estimators.GLRSettings).Baseline }, "clean"},
 		{"estimator.copies=4", func(e *Experiment) any { return e.Estimator.Settings.(*estimators.GLRSettings).Copies }, 4},
 		{"model.conv=[{filters = 4, kernel = 3, pool = 2}]", func(e *Experiment) any { return e.Model.Conv },
-			[]ConvLayer{{Filters: 4, Kernel: 3, Stride: 1, Pool: 2, PoolKind: "max"}}},
+			[]ConvLayer{{Filters: 4, Kernel: 3, Stride: 1, Pool: 2, PoolKind: "max", NoiseAfter: "conv"}}},
 		{"model.conv=[]", func(e *Experiment) any { return e.Model.Conv }, []ConvLayer(nil)},
 		{"seed=42", func(e *Experiment) any { return e.Seed }, uint64(42)},
 		{"name=2024", func(e *Experiment) any { return e.Name }, "2024"},
@@ -1091,7 +1091,7 @@ func roundTrip(t *testing.T, src string) (e, again *Experiment, enc string) {
 func TestEncode(t *testing.T) {
 	e := Default()
 	e.Name = "pin"
-	e.Model.Conv = []ConvLayer{{Filters: 6, Kernel: 5, Stride: 1, Padding: 2, Pool: 2, PoolKind: "avg"}, NewConvLayer(16, 5)}
+	e.Model.Conv = []ConvLayer{{Filters: 6, Kernel: 5, Stride: 1, Padding: 2, Pool: 2, PoolKind: "avg", NoiseAfter: "pool"}, NewConvLayer(16, 5)}
 	e.Model.Bias = "all"
 	e.Noise.Scale = Scales{0.5, 1, 1, 2}
 	kind := "bp"
@@ -1104,7 +1104,7 @@ func TestEncode(t *testing.T) {
 seed = 1
 
 [model]
-conv = [{filters = 6, kernel = 5, stride = 1, padding = 2, pool = 2, pool_kind = "avg"}, {filters = 16, kernel = 5, stride = 1, padding = 0, pool = 1, pool_kind = "max"}]
+conv = [{filters = 6, kernel = 5, stride = 1, padding = 2, pool = 2, pool_kind = "avg", noise_after = "pool"}, {filters = 16, kernel = 5, stride = 1, padding = 0, pool = 1, pool_kind = "max", noise_after = "conv"}]
 hidden = [50]
 activation = "sigmoid"
 bias = "all"

@@ -123,6 +123,12 @@ func (m Model) convShapes(ps *problems, d Data) (shapes []ConvShape, ok bool) {
 		if l.PoolKind != "max" && l.PoolKind != "avg" {
 			ps.add(key("pool_kind"), "unknown pool kind %q (want max | avg)", l.PoolKind)
 		}
+		switch {
+		case l.NoiseAfter != "conv" && l.NoiseAfter != "pool":
+			ps.add(key("noise_after"), "unknown noise site %q (want conv | pool)", l.NoiseAfter)
+		case l.NoiseAfter == "pool" && l.Pool < 2 && len(ps.list) == n:
+			ps.add(key("noise_after"), "noise after the pooling needs a pool of at least 2, got pool = %d", l.Pool)
+		}
 		if len(ps.list) > n {
 			return shapes, false
 		}

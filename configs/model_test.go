@@ -65,6 +65,16 @@ func TestConvErrors(t *testing.T) {
 			want: `FILE:4: model.conv[0].pool_kind: unknown pool kind "min" (want max | avg)`,
 		},
 		{
+			name: "bad noise site",
+			src:  model + "conv = [{filters = 2, kernel = 3, pool = 2, noise_after = \"act\"}]\n",
+			want: `FILE:4: model.conv[0].noise_after: unknown noise site "act" (want conv | pool)`,
+		},
+		{
+			name: "noise after no pooling",
+			src:  model + "[[model.conv]]\nfilters = 2\nkernel = 3\nnoise_after = \"pool\"\n",
+			want: `FILE:7: model.conv[0].noise_after: noise after the pooling needs a pool of at least 2, got pool = 1`,
+		},
+		{
 			name: "missing filters and kernel",
 			src:  model + "conv = [{filters = 2, kernel = 3},\n  {pool = 2}]\n",
 			want: "FILE:4: model.conv[1].filters: required, must be an integer >= 1\n" +
@@ -140,8 +150,8 @@ func TestConvShapes(t *testing.T) {
 		{
 			"lenet",
 			[]ConvLayer{
-				{Filters: 6, Kernel: 5, Stride: 1, Padding: 2, Pool: 2, PoolKind: "max"},
-				{Filters: 16, Kernel: 5, Stride: 1, Pool: 2, PoolKind: "avg"},
+				{Filters: 6, Kernel: 5, Stride: 1, Padding: 2, Pool: 2, PoolKind: "max", NoiseAfter: "conv"},
+				{Filters: 16, Kernel: 5, Stride: 1, Pool: 2, PoolKind: "avg", NoiseAfter: "pool"},
 			},
 			Data{Dataset: "fashion-mnist"},
 			[]ConvShape{
@@ -153,7 +163,7 @@ func TestConvShapes(t *testing.T) {
 		{
 			// PyTorch's floor: (13 + 2 − 3)/2 + 1 = 7, pooled by 3 to 2.
 			"floor",
-			[]ConvLayer{{Filters: 3, Kernel: 3, Stride: 2, Padding: 1, Pool: 3, PoolKind: "max"}},
+			[]ConvLayer{{Filters: 3, Kernel: 3, Stride: 2, Padding: 1, Pool: 3, PoolKind: "max", NoiseAfter: "conv"}},
 			Data{Dataset: "tiny-imagenet", ImageSize: 13},
 			[]ConvShape{{In: Shape{1, 13, 13}, Conv: Shape{3, 7, 7}, Out: Shape{3, 2, 2}}},
 			3, // one conv layer, one hidden layer, the output layer

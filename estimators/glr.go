@@ -170,11 +170,14 @@ type glrSite struct {
 	site          *graph.Site
 	weight, bias  int // parameter indices; bias −1 when none
 	rows, in, out int // noisy rows, input width, output width
-	inRows        int // rows of the input: rows/Tiled
+	inRows        int // rows of S, one per noisy row before the copies: rows/Tiled
+	xRows         int // rows of the layer input X: inRows, or more for a pooled site
 	group         int // site rows per logit row
 	s             *tensor.Dense
-	p64           linalg.Product[float64]
-	p32           linalg.Product[float32]
+	// images views S as one row per image, for a pooled site's Unpool
+	images *tensor.Dense
+	p64    linalg.Product[float64]
+	p32    linalg.Product[float32]
 	// the pass in progress, for the parallel loop
 	w     []float64
 	score *tensor.Dense
@@ -304,9 +307,14 @@ func (e *glrEstimator) addPass(spec graph.Spec, site int) (*glrPass, error) {
 		}
 		in, out := s.Weight.Shape()[0], s.Weight.Shape()[1]
 		gs := &glrSite{site: s, weight: wi, bias: bi, rows: s.Rows, in: in, out: out,
-			inRows: s.Rows / s.Tiled, group: s.Group,
+			inRows: s.Rows / s.Tiled, xRows: s.Input.Shape()[0], group: s.Group,
 			s: tensor.New(tensor.WithShape(s.Rows/s.Tiled, out), tensor.Of(net.Spec().Dtype))}
 		gs.body = gs.scoreRows
+		if s.Pooled() {
+			// S's rows are pooled positions, s.Group of them per image.
+			images := gs.inRows / s.Group
+			gs.images = tensor.New(tensor.WithShape(images, s.Group*out), tensor.WithBacking(gs.s.Data()))
+		}
 		pass.sites = append(pass.sites, gs)
 	}
 	e.passes = append(e.passes, pass)
@@ -370,34 +378,47 @@ func (e *glrEstimator) center(p *glrPass, base []float64) {
 }
 
 // gradient writes the site's weight (and bias) gradient into grads:
-// S = Σ_copies diag(w)·ψ(R), gW = Xᵀ·S, gb = 1ᵀ·S.
+// S = Σ_copies diag(w)·ψ(R), gW = Xᵀ·S, gb = 1ᵀ·S; at a pooled site S is
+// first carried back through the pooling (graph.Site.Unpool).
 func (s *glrSite) gradient(prog *graph.Program, w []float64, grads []*tensor.Dense) error {
 	x, err := prog.Dense(s.site.Input)
 	if err != nil {
 		return err
 	}
-	if x.Shape()[0] != s.inRows || x.Shape()[1] != s.in {
-		return fmt.Errorf("the layer input is %v, want %d × %d", x.Shape(), s.inRows, s.in)
+	if x.Shape()[0] != s.xRows || x.Shape()[1] != s.in {
+		return fmt.Errorf("the layer input is %v, want %d × %d", x.Shape(), s.xRows, s.in)
 	}
 	s.w, s.score = w, s.site.Op.Score()
 	parallel.For(s.inRows, max(1, 1<<14/s.out), s.body)
 	s.w, s.score = nil, nil
+	sd := s.s
+	if s.images != nil {
+		// A pooled site: carry S back to the positions of X.
+		u, err := s.site.Unpool(s.images)
+		if err != nil {
+			return err
+		}
+		if u.Shape().TotalSize() != s.xRows*s.out {
+			return fmt.Errorf("the unpooled scores hold %d values, want %d × %d", u.Shape().TotalSize(), s.xRows, s.out)
+		}
+		sd = u
+	}
 	var gb *tensor.Dense
 	if s.bias >= 0 {
 		gb = grads[s.bias]
 	}
 	if x.Dtype() == tensor.Float32 {
-		sv := s.s.Float32s()
-		s.p32.Gemm(true, false, s.in, s.out, s.inRows, 1, x.Float32s(), s.in, sv, s.out, 0, grads[s.weight].Float32s(), s.out)
+		sv := sd.Float32s()
+		s.p32.Gemm(true, false, s.in, s.out, s.xRows, 1, x.Float32s(), s.in, sv, s.out, 0, grads[s.weight].Float32s(), s.out)
 		if gb != nil {
-			colSums(sv, gb.Float32s(), s.inRows, s.out)
+			colSums(sv, gb.Float32s(), s.xRows, s.out)
 		}
 		return nil
 	}
-	sv := s.s.Float64s()
-	s.p64.Gemm(true, false, s.in, s.out, s.inRows, 1, x.Float64s(), s.in, sv, s.out, 0, grads[s.weight].Float64s(), s.out)
+	sv := sd.Float64s()
+	s.p64.Gemm(true, false, s.in, s.out, s.xRows, 1, x.Float64s(), s.in, sv, s.out, 0, grads[s.weight].Float64s(), s.out)
 	if gb != nil {
-		colSums(sv, gb.Float64s(), s.inRows, s.out)
+		colSums(sv, gb.Float64s(), s.xRows, s.out)
 	}
 	return nil
 }

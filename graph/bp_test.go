@@ -12,8 +12,8 @@ import (
 )
 
 // bpCases are the networks whose BP gradients are checked: MLPs with each
-// smooth activation and bias mode, CNNs with max and average pooling, and
-// variants with copies (antithetic pairs, a single noisy site), the squared
+// smooth activation and bias mode, CNNs with max and average pooling (the
+// first layer's noise before or after its pooling), and variants with copies (antithetic pairs, a single noisy site), the squared
 // loss and a step with its zero derivative.
 func bpCases(t *testing.T) []struct {
 	name string
@@ -33,12 +33,27 @@ func bpCases(t *testing.T) []struct {
 		c{"cnn/max", cnnSpec(t, graph.ReLU, graph.MaxPool, layers.BiasAll)},
 		c{"cnn/avg", cnnSpec(t, graph.Tanh, graph.AvgPool, layers.BiasNone)},
 		c{"cnn/max/copies", with(cnnSpec(t, graph.Sigmoid, graph.MaxPool, layers.BiasAll), func(s *graph.Spec) { s.Copies = 2 })},
+		c{"cnn/max/noise after pool", with(cnnSpec(t, graph.ReLU, graph.MaxPool, layers.BiasAll), noiseAfterPool)},
+		c{"cnn/avg/noise after pool/copies", with(cnnSpec(t, graph.Tanh, graph.AvgPool, layers.BiasAll), func(s *graph.Spec) {
+			noiseAfterPool(s)
+			s.Copies = 2
+		})},
 		c{"mlp/antithetic copies", with(mlpSpec(t, graph.Tanh, layers.BiasAll), func(s *graph.Spec) { s.Copies, s.Antithetic = 4, true })},
 		c{"mlp/only site 2", with(mlpSpec(t, graph.Sigmoid, layers.BiasInput), func(s *graph.Spec) { s.Copies, s.OnlySite = 3, 2 })},
 		c{"mlp/squared", with(mlpSpec(t, graph.Tanh, layers.BiasAll), func(s *graph.Spec) { s.Loss = graph.Squared })},
 		c{"mlp/threshold", mlpSpec(t, graph.Threshold, layers.BiasAll)},
 	)
 	return cases
+}
+
+// noiseAfterPool moves the noise of s's first layer, a pooled convolution,
+// after its pooling.
+func noiseAfterPool(s *graph.Spec) {
+	ls := append([]graph.Layer(nil), s.Layers...)
+	c := ls[0].(layers.Conv)
+	c.NoiseAfterPool = true
+	ls[0] = c
+	s.Layers = ls
 }
 
 // finiteDifferences returns the central differences of the mean loss with

@@ -555,6 +555,51 @@ func (s *Scope) Conv(x *G.Node, in Image, filters, kernel, stride, pad int, bias
 	return pre, patches, k, b, nil
 }
 
+// PooledNoise routes the pre-activation of a convolution through pooling
+// and then a noise site: pre ((B·positions) × filters, positions the
+// out.H·out.W positions of the convolution's output image out) is pooled
+// over windows of side size, and the noise is added to the pooled
+// pre-activation, one value per pooled position and filter. The result has
+// one row per pooled position, (B·pooled positions) × filters, for the
+// activation. Pooling before the activation gives the same network, noise
+// aside, for max pooling and a non-decreasing activation, with a quarter of
+// the noisy units for a pool of 2; the GLR estimate of the kernel is then
+// Pᵀ·U(diag(L − b)·ψ(R)), with U the pooling's backward pass
+// ([Site.Unpool]). patches, k and b are those [Scope.Conv] returns.
+func (s *Scope) PooledNoise(pre, patches, k, b *G.Node, out Image, size int, kind PoolKind) (*G.Node, error) {
+	if err := s.checkSite(patches, k, b); err != nil {
+		return nil, err
+	}
+	positions := out.H * out.W
+	if pre.Dims() != 2 || pre.Shape()[1] != k.Shape()[1] || k.Shape()[1] != out.C || pre.Shape()[0] != patches.Shape()[0] || pre.Shape()[0]%positions != 0 {
+		return nil, fmt.Errorf("noise site %s: pre-activation %v does not match patches %v · kernel %v of %v images", s.prefix, pre.Shape(), patches.Shape(), k.Shape(), out)
+	}
+	if size < 2 {
+		return nil, fmt.Errorf("noise site %s: noise after pooling needs a pool of at least 2, got %d", s.prefix, size)
+	}
+	pooled, err := PoolOut(out, size)
+	if err != nil {
+		return nil, fmt.Errorf("noise site %s: %w", s.prefix, err)
+	}
+	img, err := s.Images(pre, positions)
+	if err != nil {
+		return nil, err
+	}
+	op, err := s.poolOp(out, size, kind)
+	if err != nil {
+		return nil, err
+	}
+	y, err := G.ApplyOp(op, img)
+	if err != nil {
+		return nil, fmt.Errorf("pool: %w", err)
+	}
+	rows, err := G.ApplyOp(NewReshapeOp(s.nextID("reshape"), pooled.C), y)
+	if err != nil {
+		return nil, fmt.Errorf("pooled rows: %w", err)
+	}
+	return s.addSite(rows, patches, k, b, op)
+}
+
 // Images views the (B·positions) × C rows of a convolution's output as B
 // images of positions·C values, one per row.
 func (s *Scope) Images(y *G.Node, positions int) (*G.Node, error) {
@@ -574,11 +619,7 @@ func (s *Scope) Pool(x *G.Node, in Image, size int, kind PoolKind) (*G.Node, err
 	if size == 1 {
 		return x, nil
 	}
-	g := conv.Pool{In: in.internal(), Size: size, Kind: conv.Max}
-	if kind == AvgPool {
-		g.Kind = conv.Avg
-	}
-	op, err := newPoolOp(s.nextID("pool"), g)
+	op, err := s.poolOp(in, size, kind)
 	if err != nil {
 		return nil, err
 	}
@@ -587,4 +628,13 @@ func (s *Scope) Pool(x *G.Node, in Image, size int, kind PoolKind) (*G.Node, err
 		return nil, fmt.Errorf("pool: %w", err)
 	}
 	return y, nil
+}
+
+// poolOp returns a new pooling op of the scope's.
+func (s *Scope) poolOp(in Image, size int, kind PoolKind) (*poolOp, error) {
+	g := conv.Pool{In: in.internal(), Size: size, Kind: conv.Max}
+	if kind == AvgPool {
+		g.Kind = conv.Avg
+	}
+	return newPoolOp(s.nextID("pool"), g)
 }

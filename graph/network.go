@@ -106,6 +106,35 @@ type Site struct {
 	// layer; the output positions of a convolution), so that site row r
 	// belongs to logit row r/Group.
 	Rows, Group int
+	// pool, for a site whose noise follows a pooling of Input·Weight, is the
+	// pooling's backward pass (see [Site.Unpool]).
+	pool *poolGradOp
+}
+
+// Pooled reports whether the site's noise follows a pooling of
+// Input·Weight (+ Bias) ([Scope.PooledNoise]): its rows are then pooled
+// positions, and scores reach the rows of Input through [Site.Unpool].
+func (s *Site) Pooled() bool { return s.pool != nil }
+
+// Unpool carries scores from the site's pooled positions to the positions
+// of Input: scores holds one row per image of the layer's pre-activation
+// before the copies are made (Rows/Tiled rows of the site, grouped per
+// image), each row the image's pooled positions × units, channels-last.
+// Unpool returns the transpose of the pooling's Jacobian applied to it: per
+// image, the positions × units of Input's rows, with each pooled score at
+// the position that was the maximum (max pooling) or spread evenly over its
+// window (average pooling). The maxima are those of the network's last
+// pass. The result is a buffer of the site's, valid until the next call.
+// For a site that is not pooled, Unpool returns an error.
+func (s *Site) Unpool(scores *tensor.Dense) (*tensor.Dense, error) {
+	if s.pool == nil {
+		return nil, fmt.Errorf("site %s: its noise follows no pooling", s.Name)
+	}
+	out, err := s.pool.Do(scores)
+	if err != nil {
+		return nil, fmt.Errorf("site %s: %w", s.Name, err)
+	}
+	return out.(*tensor.Dense), nil
 }
 
 // Network is a built forward graph with a fixed number of rows per pass.
@@ -486,19 +515,33 @@ func (s *Scope) Linear(x *G.Node, units int, bias bool, init Initializer) (pre, 
 // them linearly, exactly as written. At the site where the network's copies
 // are made, pre is tiled into the copies first.
 func (s *Scope) Noise(pre, input, weight, bias *G.Node) (*G.Node, error) {
-	spec := s.net.spec
-	if input == nil || weight == nil {
-		return nil, fmt.Errorf("noise site %s: input and weight are required", s.prefix)
-	}
-	if input.Dims() != 2 || weight.Dims() != 2 || input.Shape()[1] != weight.Shape()[0] {
-		return nil, fmt.Errorf("noise site %s: input %v does not fit weight %v", s.prefix, input.Shape(), weight.Shape())
+	if err := s.checkSite(input, weight, bias); err != nil {
+		return nil, err
 	}
 	if pre.Dims() != 2 || pre.Shape()[0] != input.Shape()[0] || pre.Shape()[1] != weight.Shape()[1] {
 		return nil, fmt.Errorf("noise site %s: pre-activation %v does not match input %v · weight %v", s.prefix, pre.Shape(), input.Shape(), weight.Shape())
 	}
-	if bias != nil && (bias.Dims() != 1 || bias.Shape()[0] != weight.Shape()[1]) {
-		return nil, fmt.Errorf("noise site %s: bias %v does not match weight %v", s.prefix, bias.Shape(), weight.Shape())
+	return s.addSite(pre, input, weight, bias, nil)
+}
+
+// checkSite checks the declared input and parameters of a noise site.
+func (s *Scope) checkSite(input, weight, bias *G.Node) error {
+	if input == nil || weight == nil {
+		return fmt.Errorf("noise site %s: input and weight are required", s.prefix)
 	}
+	if input.Dims() != 2 || weight.Dims() != 2 || input.Shape()[1] != weight.Shape()[0] {
+		return fmt.Errorf("noise site %s: input %v does not fit weight %v", s.prefix, input.Shape(), weight.Shape())
+	}
+	if bias != nil && (bias.Dims() != 1 || bias.Shape()[0] != weight.Shape()[1]) {
+		return fmt.Errorf("noise site %s: bias %v does not match weight %v", s.prefix, bias.Shape(), weight.Shape())
+	}
+	return nil
+}
+
+// addSite adds the noise site of a checked pre-activation; pool, when not
+// nil, is the pooling between input·weight and pre.
+func (s *Scope) addSite(pre, input, weight, bias *G.Node, pool *poolOp) (*G.Node, error) {
+	spec := s.net.spec
 	index := len(s.net.Sites)
 	tileAt := spec.tileAt()
 	copies, tiled := 1, 1
@@ -530,8 +573,12 @@ func (s *Scope) Noise(pre, input, weight, bias *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("noise site %s: %w", s.prefix, err)
 	}
-	s.net.Sites = append(s.net.Sites, &Site{Name: s.prefix, Index: index, Input: input, Weight: weight, Bias: bias,
-		Op: op, Output: v, Tiled: tiled, Rows: pre.Shape()[0]})
+	site := &Site{Name: s.prefix, Index: index, Input: input, Weight: weight, Bias: bias,
+		Op: op, Output: v, Tiled: tiled, Rows: pre.Shape()[0]}
+	if pool != nil {
+		site.pool = &poolGradOp{opBase: opBase{id: pool.id + "/unpool"}, fwd: pool}
+	}
+	s.net.Sites = append(s.net.Sites, site)
 	return v, nil
 }
 

@@ -147,12 +147,18 @@ func MLP(hidden []int, act Activation, bias Bias, init graph.Initializer, classe
 
 // Conv is a convolution layer on channels-last images: v = patches·K (+ b) +
 // r with one noise value per output position and filter, output act(v),
-// then pooling over Pool × Pool windows (1: none).
+// then pooling over Pool × Pool windows (1: none). With NoiseAfterPool and
+// a Pool of at least 2 the pooling comes first and the noise is added to
+// the pooled pre-activation, one value per pooled position and filter:
+// act(pool(patches·K (+ b)) + r) ([graph.Scope.PooledNoise]). For max
+// pooling and a non-decreasing activation (all of them) the network
+// without noise is the same function either way.
 type Conv struct {
 	In                           graph.Image // the input image; set by CNN
 	Filters, Kernel, Stride, Pad int
 	Pool                         int
 	PoolKind                     graph.PoolKind
+	NoiseAfterPool               bool
 	Activation                   Activation
 	Bias                         bool // a bias per filter
 	Init                         graph.Initializer
@@ -184,6 +190,21 @@ func (c Conv) Build(s *graph.Scope, x *G.Node) (*G.Node, error) {
 	pre, patches, k, b, err := s.Conv(x, c.In, c.Filters, c.Kernel, c.Stride, c.Pad, c.Bias, init)
 	if err != nil {
 		return nil, err
+	}
+	if c.NoiseAfterPool && c.Pool > 1 {
+		v, err := s.PooledNoise(pre, patches, k, b, o, c.Pool, c.PoolKind)
+		if err != nil {
+			return nil, err
+		}
+		y, err := s.Activate(v, c.Activation)
+		if err != nil {
+			return nil, err
+		}
+		p, err := graph.PoolOut(o, c.Pool)
+		if err != nil {
+			return nil, err
+		}
+		return s.Images(y, p.H*p.W)
 	}
 	v, err := s.Noise(pre, patches, k, b)
 	if err != nil {

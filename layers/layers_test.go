@@ -500,3 +500,67 @@ func TestLayersTrainable(t *testing.T) {
 		}
 	}
 }
+
+// TestNoiseAfterPool: with the noise off, a max-pooled conv layer whose noise
+// follows the pooling computes the same logits as one whose noise precedes
+// it, for every activation (each is non-decreasing, so pooling and the
+// activation commute), while its noise site has a quarter of the rows;
+// with average pooling the two networks differ.
+func TestNoiseAfterPool(t *testing.T) {
+	in := graph.Image{C: 1, H: 8, W: 8}
+	rng := rand.New(rand.NewPCG(4, 4))
+	x := make([]float64, 2*in.Len())
+	for i := range x {
+		x[i] = 2*rng.Float64() - 1
+	}
+	logits := func(act Activation, kind graph.PoolKind, after bool, params map[string]*tensor.Dense) ([]float64, *graph.Network) {
+		convs := []Conv{{Filters: 3, Kernel: 3, Pool: 2, PoolKind: kind, NoiseAfterPool: after}}
+		ls, err := CNN(in, convs, []int{4}, act, BiasAll, Glorot, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		net := build(t, ls, graph.Spec{Inputs: in.Len(), Classes: 2, Batch: 2, NoiseOff: true, Seed: 3, Params: params})
+		if err := net.Feed(graph.Rows{X: x, Labels: []int{0, 1}, Dim: in.Len()}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := net.Program(net.Logits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Run(); err != nil {
+			t.Fatal(err)
+		}
+		v, err := p.Dense(net.Logits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]float64(nil), v.Float64s()...), net
+	}
+	for _, act := range []Activation{Sigmoid, Threshold, ReLU, Tanh} {
+		for _, kind := range []graph.PoolKind{graph.MaxPool, graph.AvgPool} {
+			before, net := logits(act, kind, false, nil)
+			after, pooled := logits(act, kind, true, net.ParamValues())
+			if !pooled.Sites[0].Pooled() || net.Sites[0].Pooled() {
+				t.Fatalf("%v/%v: Pooled is %v after and %v before the pooling", act, kind, pooled.Sites[0].Pooled(), net.Sites[0].Pooled())
+			}
+			if _, err := net.Sites[0].Unpool(tensor.New(tensor.WithShape(2, 27), tensor.Of(tensor.Float64))); err == nil {
+				t.Errorf("%v/%v: Unpool of a site before its pooling gives no error", act, kind)
+			}
+			if r, want := pooled.Sites[0].Rows, net.Sites[0].Rows/4; r != want {
+				t.Errorf("%v/%v: the pooled site has %d rows, want %d", act, kind, r, want)
+			}
+			diff := 0.0
+			for i := range before {
+				diff = math.Max(diff, math.Abs(after[i]-before[i]))
+			}
+			switch {
+			case kind == graph.MaxPool && diff > 1e-15:
+				t.Errorf("%v/max: logits differ by %.3g", act, diff)
+			case kind == graph.AvgPool && act != ReLU && diff < 1e-6:
+				// ReLU averages of mixed signs differ too, but a window may
+				// hold one sign only; the others bend everywhere.
+				t.Errorf("%v/avg: logits agree to %.3g; the pooling did not move", act, diff)
+			}
+		}
+	}
+}

@@ -25,8 +25,9 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: glr bench [-dtype float32|float64] [-batch LIST] [-time D] [-json]")
 		fmt.Fprintln(stderr, "\nTimes, in this process, raw GEMMs of each step's own shapes, the GLR and BP steps of a")
-		fmt.Fprintln(stderr, "784-500-10 network, the reference code's LRS configuration and a LeNet GLR and BP step, and")
-		fmt.Fprintln(stderr, "prints GFLOP/s, each step as a fraction of raw GEMM throughput, examples per second,")
+		fmt.Fprintln(stderr, "784-500-10 network, the reference code's LRS configuration, a LeNet GLR and BP step and the")
+		fmt.Fprintln(stderr, "GLR step of LeNet with its noise after the pooling (lenet-pooled), and prints GFLOP/s,")
+		fmt.Fprintln(stderr, "each step as a fraction of raw GEMM throughput, examples per second,")
 		fmt.Fprintln(stderr, "allocations per step and the peak resident set.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()

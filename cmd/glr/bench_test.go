@@ -36,7 +36,7 @@ func TestBench(t *testing.T) {
 			t.Errorf("result %+v", x)
 		}
 	}
-	for _, want := range []string{"784-500-10 raw-gemm", "784-500-10 glr-step", "784-500-10 bp-step", "lrs-785-50-10 glr-step", "lenet glr-step", "lenet bp-step"} {
+	for _, want := range []string{"784-500-10 raw-gemm", "784-500-10 glr-step", "784-500-10 bp-step", "lrs-785-50-10 glr-step", "lenet glr-step", "lenet bp-step", "lenet-pooled glr-step"} {
 		if !seen[want] {
 			t.Errorf("no %s in %s", want, stdout)
 		}
