@@ -17,7 +17,10 @@ import (
 // (k·k·C) × F kernel give the (B·OH·OW) × F pre-activation, one noise value
 // per output position and channel, which is again channels-last. The GLR
 // estimate of the kernel is Pᵀ·(diag(L − b)·ψ(R)), one matrix product, with
-// each row weighted by the loss of the image it belongs to.
+// each row weighted by the loss of the image it belongs to. With the noise
+// after the pooling ([Scope.PooledNoise]) there is one noise value per
+// pooled position and channel, and the scores go back through the
+// pooling's backward pass before the same product.
 
 // imageGrain is the number of images a parallel image loop hands to one
 // goroutine at a time.
