@@ -61,7 +61,7 @@ func TestPooledSiteGradient(t *testing.T) {
 						if !s.site.Pooled() {
 							continue
 						}
-						wantK, wantB := pooledDirect(t, p, s, convs[s.site.Index], kind)
+						wantK, wantB := pooledDirect(t, p, s, ls[s.site.Index].(layers.Conv), kind)
 						for name, pair := range map[string][2][]float64{
 							"K": {grads[s.weight].Float64s(), wantK}, "b": {grads[s.bias].Float64s(), wantB},
 						} {
@@ -92,9 +92,14 @@ func TestPooledSiteGradient(t *testing.T) {
 }
 
 // pooledDirect recomputes the kernel and bias gradients of the pooled site
-// s of pass p by direct loops (baseline none: each row weighs L/M).
+// s of pass p, the site of conv layer c (its In set, as CNN returns it), by
+// direct loops (baseline none: each row weighs L/M).
 func pooledDirect(t *testing.T, p *glrPass, s *glrSite, c layers.Conv, kind graph.PoolKind) (gK, gb []float64) {
 	t.Helper()
+	o, err := graph.ConvOut(c.In, c.Filters, c.Kernel, c.Stride, c.Pad)
+	if err != nil {
+		t.Fatal(err)
+	}
 	x, err := p.prog.Dense(s.site.Input)
 	if err != nil {
 		t.Fatal(err)
@@ -104,13 +109,14 @@ func pooledDirect(t *testing.T, p *glrPass, s *glrSite, c layers.Conv, kind grap
 	b := s.site.Bias.Value().(*tensor.Dense).Float64s()
 	psi := s.site.Op.Score().Float64s()
 	in, f := s.in, s.out
-	positions := x.Shape()[0] / (s.inRows / s.group) // conv output positions per image
-	side := int(math.Round(math.Sqrt(float64(positions))))
-	pooledSide := side / c.Pool
-	if pooledSide*pooledSide != s.group {
-		t.Fatalf("%d pooled positions per image, want %d", s.group, pooledSide*pooledSide)
+	positions, pooledW := o.H*o.W, o.W/c.Pool
+	if want := (o.H / c.Pool) * pooledW; s.group != want {
+		t.Fatalf("%d pooled positions per image, want %d", s.group, want)
 	}
 	images := s.inRows / s.group
+	if x.Shape()[0] != images*positions {
+		t.Fatalf("%d patch rows, want %d images of %d positions", x.Shape()[0], images, positions)
+	}
 	copies := s.rows / s.inRows
 	m := float64(len(p.losses))
 	pre := func(img, pos, ch int) float64 {
@@ -124,11 +130,11 @@ func pooledDirect(t *testing.T, p *glrPass, s *glrSite, c layers.Conv, kind grap
 	for cp := range copies {
 		for img := range images {
 			for q := range s.group {
-				qy, qx := q/pooledSide, q%pooledSide
+				qy, qx := q/pooledW, q%pooledW
 				var window []int
 				for dy := range c.Pool {
 					for dx := range c.Pool {
-						window = append(window, (qy*c.Pool+dy)*side+qx*c.Pool+dx)
+						window = append(window, (qy*c.Pool+dy)*o.W+qx*c.Pool+dx)
 					}
 				}
 				row := cp*s.inRows + img*s.group + q

@@ -13,8 +13,9 @@ import (
 
 // bpCases are the networks whose BP gradients are checked: MLPs with each
 // smooth activation and bias mode, CNNs with max and average pooling (the
-// first layer's noise before or after its pooling), and variants with copies (antithetic pairs, a single noisy site), the squared
-// loss and a step with its zero derivative.
+// first layer's noise before or after its pooling), and variants with
+// copies (antithetic pairs, a single noisy site), the squared loss and a
+// step with its zero derivative.
 func bpCases(t *testing.T) []struct {
 	name string
 	spec graph.Spec

@@ -580,23 +580,15 @@ func (s *Scope) PooledNoise(pre, patches, k, b *G.Node, out Image, size int, kin
 	if size < 2 {
 		return nil, fmt.Errorf("noise site %s: noise after pooling needs a pool of at least 2, got %d", s.prefix, size)
 	}
-	pooled, err := PoolOut(out, size)
-	if err != nil {
-		return nil, fmt.Errorf("noise site %s: %w", s.prefix, err)
-	}
 	img, err := s.Images(pre, positions)
 	if err != nil {
 		return nil, err
 	}
-	op, err := s.poolOp(out, size, kind)
+	y, op, err := s.pool(img, out, size, kind)
 	if err != nil {
 		return nil, err
 	}
-	y, err := G.ApplyOp(op, img)
-	if err != nil {
-		return nil, fmt.Errorf("pool: %w", err)
-	}
-	rows, err := G.ApplyOp(NewReshapeOp(s.nextID("reshape"), pooled.C), y)
+	rows, err := G.ApplyOp(NewReshapeOp(s.nextID("reshape"), out.C), y)
 	if err != nil {
 		return nil, fmt.Errorf("pooled rows: %w", err)
 	}
@@ -622,22 +614,23 @@ func (s *Scope) Pool(x *G.Node, in Image, size int, kind PoolKind) (*G.Node, err
 	if size == 1 {
 		return x, nil
 	}
-	op, err := s.poolOp(in, size, kind)
-	if err != nil {
-		return nil, err
-	}
-	y, err := G.ApplyOp(op, x)
-	if err != nil {
-		return nil, fmt.Errorf("pool: %w", err)
-	}
-	return y, nil
+	y, _, err := s.pool(x, in, size, kind)
+	return y, err
 }
 
-// poolOp returns a new pooling op of the scope's.
-func (s *Scope) poolOp(in Image, size int, kind PoolKind) (*poolOp, error) {
+// pool applies a new pooling op to x and returns its output and the op.
+func (s *Scope) pool(x *G.Node, in Image, size int, kind PoolKind) (*G.Node, *poolOp, error) {
 	g := conv.Pool{In: in.internal(), Size: size, Kind: conv.Max}
 	if kind == AvgPool {
 		g.Kind = conv.Avg
 	}
-	return newPoolOp(s.nextID("pool"), g)
+	op, err := newPoolOp(s.nextID("pool"), g)
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := G.ApplyOp(op, x)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pool: %w", err)
+	}
+	return y, op, nil
 }

@@ -200,7 +200,7 @@ func (c Conv) Build(s *graph.Scope, x *G.Node) (*G.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		p, err := graph.PoolOut(o, c.Pool)
+		p, err := c.Out()
 		if err != nil {
 			return nil, err
 		}
